@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# vgpu: builds vgpu.ko (kbuild, against KDIR), libvgpu and vgpuctl.
+#
+#   make            everything
+#   make check      every test suite (unit, sanitizers, VM on the stock and
+#                   the debug kernel)
+#   make style      checkpatch and sparse (C=2) on the module
+#   make bench      benchmarks: figures and ratios, nothing asserted
+#   make demo       the main job on this machine, with the simulated GPU
+#   make deps       install what the build and the tests need (Debian)
+
+TOP := $(CURDIR)
+B := $(TOP)/build
+
+# The running kernel's build tree, else the installed Debian headers.
+KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
+		    $(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64))))
+CUDA_HOME ?= /usr/local/cuda
+
+CC ?= cc
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wno-format-nonliteral -Wundef -Wvla
+USER_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -fno-strict-aliasing \
+	-I$(TOP)/include $(EXTRA_CFLAGS)
+USER_LDFLAGS := $(EXTRA_LDFLAGS)
+
+# Sanitizer builds go to their own tree: make SAN=1 ...
+ifeq ($(SAN),1)
+B := $(TOP)/build/san
+USER_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all -O1
+USER_LDFLAGS += -fsanitize=address,undefined
+endif
+
+PKG_NL := $(shell pkg-config --cflags --libs libnl-genl-3.0 2>/dev/null)
+PKG_NL_CFLAGS := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
+PKG_NL_LIBS := $(shell pkg-config --libs libnl-genl-3.0 2>/dev/null)
+PKG_JSON_CFLAGS := $(shell pkg-config --cflags json-c 2>/dev/null)
+PKG_JSON_LIBS := $(shell pkg-config --libs json-c 2>/dev/null)
+PKG_DRM_CFLAGS := $(shell pkg-config --cflags libdrm 2>/dev/null)
+PKG_DRM_LIBS := $(shell pkg-config --libs libdrm 2>/dev/null)
+
+.PHONY: all module user check check-unit check-san check-vm check-vm-debug \
+	style bench demo deps clean help
+
+all: module user
+
+help:
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+
+module:
+	$(MAKE) -C $(KDIR) M=$(TOP) modules
+
+user:
+
+check: all check-unit check-san check-vm check-vm-debug
+	@echo "make check: all suites passed"
+
+check-unit:
+check-san:
+	$(MAKE) SAN=1 check-unit
+
+bench:
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(TOP) clean >/dev/null 2>&1
+	rm -rf $(B)
+
+deps:
+	tools/deps.sh
+
+include tools/tools.mk
+include tests/vm/vm.mk
+include kmod/style.mk
+-include lib/lib.mk
+-include tests/tests.mk
