@@ -16,7 +16,6 @@ int vgpu_chardev_get_minor(void);
 void vgpu_chardev_put_minor(int minor);
 dev_t vgpu_chardev_devt(int minor);
 void vgpu_chardev_init_cdev(struct vgpu_slice *slice);
-void vgpu_chardev_update(struct vgpu_slice *slice);
 void vgpu_chardev_revoke(struct vgpu_slice *slice);
 
 #endif /* VGPU_CHARDEV_H */

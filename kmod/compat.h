@@ -9,6 +9,7 @@
 
 #include <linux/version.h>
 #include <linux/device.h>
+#include <linux/mm.h>
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
 #define vgpu_class_create(name) class_create(name)
@@ -28,5 +29,16 @@
 #else
 #define VGPU_DEVNODE_CONST
 #endif
+
+/* vm_flags became read-only behind accessors in 6.3. */
+static inline void vgpu_vm_flags_mod(struct vm_area_struct *vma,
+				     unsigned long set, unsigned long clear)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_mod(vma, set, clear);
+#else
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
+#endif
+}
 
 #endif /* VGPU_COMPAT_H */

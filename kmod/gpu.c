@@ -21,6 +21,7 @@
 #include <linux/xarray.h>
 #include <net/netlink.h>
 
+#include "arbiter.h"
 #include "compat.h"
 #include "gpu.h"
 #include "mdev.h"
@@ -328,6 +329,7 @@ static void vgpu_gpu_release(struct device *dev)
 {
 	struct vgpu_gpu *gpu = to_vgpu_gpu(dev);
 
+	vgpu_arbiter_destroy(gpu->arb);
 	pci_dev_put(gpu->pdev);
 	kfree(gpu);
 }
@@ -429,6 +431,8 @@ int vgpu_gpu_set(struct vgpu_gpu *gpu, const struct vgpu_gpu_settings *s,
 		gpu->timeslice_us = s->timeslice_us;
 	if (s->period_us)
 		gpu->period_us = s->period_us;
+	vgpu_arbiter_configure(gpu->arb, gpu->policy, gpu->timeslice_us,
+			       gpu->period_us);
 	vgpu_nl_notify_gpu(gpu, VGPU_CMD_GPU_SET);
 	return 0;
 }
@@ -489,6 +493,13 @@ int vgpu_gpu_add(const struct vgpu_gpu_params *p, struct vgpu_gpu **out,
 	gpu->dev.type = &vgpu_gpu_type;
 	gpu->dev.parent = pdev ? &pdev->dev : NULL;
 	/* From here on put_device() frees gpu and drops pdev. */
+
+	gpu->arb = vgpu_arbiter_create(gpu->policy, gpu->timeslice_us,
+				       gpu->period_us);
+	if (!gpu->arb) {
+		ret = -ENOMEM;
+		goto err_put;
+	}
 
 	mutex_lock(&vgpu_config_lock);
 	if (vgpu_gpus_closed) {

@@ -16,6 +16,7 @@
 
 struct netlink_ext_ack;
 struct pci_dev;
+struct vgpu_arbiter;
 
 #define VGPU_NR_TYPES	4
 #define VGPU_MAX_GPUS	1024
@@ -73,6 +74,7 @@ struct vgpu_gpu {
 	struct mdev_type *mtypes[VGPU_NR_TYPES];
 #endif
 	bool mdev;			/* registered as an mdev parent */
+	struct vgpu_arbiter *arb;
 };
 
 /* What VGPU_CMD_GPU_NEW carries. */

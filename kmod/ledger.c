@@ -10,6 +10,7 @@
  */
 #include <linux/bug.h>
 #include <linux/errno.h>
+#include <linux/minmax.h>
 
 #include "ledger.h"
 
@@ -22,7 +23,8 @@ void vgpu_ledger_init(struct vgpu_ledger *l, u64 quota)
 	l->refused = 0;
 }
 
-int vgpu_ledger_charge(struct vgpu_ledger *l, u64 bytes, u64 *used_after)
+int vgpu_ledger_charge(struct vgpu_ledger *l, u64 bytes, u64 *owner,
+		       u64 *used_after)
 {
 	int ret = 0;
 
@@ -32,24 +34,40 @@ int vgpu_ledger_charge(struct vgpu_ledger *l, u64 bytes, u64 *used_after)
 		ret = -ENOSPC;
 	} else {
 		l->used += bytes;
+		*owner += bytes;
 		if (l->used > l->peak)
 			l->peak = l->used;
 	}
-	if (used_after)
-		*used_after = l->used;
+	*used_after = l->used;
 	spin_unlock(&l->lock);
 	return ret;
 }
 
-void vgpu_ledger_uncharge(struct vgpu_ledger *l, u64 bytes, u64 *used_after)
+int vgpu_ledger_uncharge(struct vgpu_ledger *l, u64 bytes, u64 *owner,
+			 u64 *used_after)
+{
+	int ret = 0;
+
+	spin_lock(&l->lock);
+	if (bytes > *owner) {
+		ret = -EINVAL;	/* more than this holder charged */
+	} else {
+		/* Every owner's charge is part of used. */
+		WARN_ON_ONCE(bytes > l->used);
+		*owner -= bytes;
+		l->used -= bytes;
+	}
+	*used_after = l->used;
+	spin_unlock(&l->lock);
+	return ret;
+}
+
+void vgpu_ledger_release(struct vgpu_ledger *l, u64 *owner)
 {
 	spin_lock(&l->lock);
-	/* Callers only return what they charged: anything else is our bug. */
-	if (WARN_ON_ONCE(bytes > l->used))
-		bytes = l->used;
-	l->used -= bytes;
-	if (used_after)
-		*used_after = l->used;
+	WARN_ON_ONCE(*owner > l->used);
+	l->used -= min(*owner, l->used);
+	*owner = 0;
 	spin_unlock(&l->lock);
 }
 

@@ -25,9 +25,12 @@ struct vgpu_ledger_snapshot {
 };
 
 void vgpu_ledger_init(struct vgpu_ledger *l, u64 quota);
+/* owner: what one holder (an open file) has charged, kept in step. */
 int __must_check vgpu_ledger_charge(struct vgpu_ledger *l, u64 bytes,
-				    u64 *used_after);
-void vgpu_ledger_uncharge(struct vgpu_ledger *l, u64 bytes, u64 *used_after);
+				    u64 *owner, u64 *used_after);
+int __must_check vgpu_ledger_uncharge(struct vgpu_ledger *l, u64 bytes,
+				      u64 *owner, u64 *used_after);
+void vgpu_ledger_release(struct vgpu_ledger *l, u64 *owner);
 int __must_check vgpu_ledger_set_quota(struct vgpu_ledger *l, u64 quota);
 void vgpu_ledger_read(struct vgpu_ledger *l, struct vgpu_ledger_snapshot *s);
 

@@ -189,16 +189,29 @@ static int vgpu_nl_put_type(struct sk_buff *skb, struct vgpu_type *type)
 
 static int vgpu_nl_put_stats(struct sk_buff *skb, struct vgpu_slice *slice)
 {
-	struct vgpu_ledger_snapshot l;
+	struct vgpu_stats st;
 	struct nlattr *nest;
 
-	vgpu_ledger_read(&slice->ledger, &l);
+	vgpu_slice_stats(slice, &st);
 	nest = nla_nest_start(skb, VGPU_ATTR_SLICE_STATS);
 	if (!nest)
 		return -EMSGSIZE;
-	if (nla_put_u64_64bit(skb, VGPU_STAT_MEM_USED, l.used, VGPU_STAT_PAD) ||
-	    nla_put_u64_64bit(skb, VGPU_STAT_MEM_PEAK, l.peak, VGPU_STAT_PAD) ||
-	    nla_put_u64_64bit(skb, VGPU_STAT_CHARGE_REFUSED, l.refused,
+	if (nla_put_u64_64bit(skb, VGPU_STAT_MEM_USED, st.mem_used,
+			      VGPU_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, VGPU_STAT_MEM_PEAK, st.mem_peak,
+			      VGPU_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, VGPU_STAT_CHARGE_REFUSED, st.charge_refused,
+			      VGPU_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, VGPU_STAT_BUSY_NS, st.busy_ns,
+			      VGPU_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, VGPU_STAT_WAIT_NS, st.wait_ns,
+			      VGPU_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, VGPU_STAT_LEASES, st.leases, VGPU_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, VGPU_STAT_OVERRUNS, st.overruns,
+			      VGPU_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, VGPU_STAT_CONTEXTS, st.contexts,
+			      VGPU_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, VGPU_STAT_OVERRUN_NS, st.overrun_ns,
 			      VGPU_STAT_PAD)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
@@ -306,6 +319,35 @@ void vgpu_nl_notify_gpu(struct vgpu_gpu *gpu, u8 cmd)
 void vgpu_nl_notify_slice(struct vgpu_slice *slice, u8 cmd)
 {
 	vgpu_nl_multicast(cmd, vgpu_nl_put_slice_fn, slice);
+}
+
+/*
+ * From an ioctl of an open slice file, without vgpu_config_lock: the GPU id
+ * and the UUID never change, and open files keep the module (and with it
+ * the family) loaded.
+ */
+void vgpu_nl_event(struct vgpu_slice *slice, u8 cmd, int attr, u64 value)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!READ_ONCE(vgpu_nl_ready) ||
+	    !genl_has_listeners(&vgpu_genl_family, &init_net, VGPU_MCGRP_EVENTS))
+		return;
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &vgpu_genl_family, 0, cmd);
+	if (!hdr ||
+	    nla_put_u32(skb, VGPU_ATTR_GPU_ID, slice->gpu->id) ||
+	    nla_put(skb, VGPU_ATTR_SLICE_UUID, VGPU_UUID_LEN, slice->uuid.b) ||
+	    nla_put_u64_64bit(skb, attr, value, VGPU_ATTR_PAD)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast(&vgpu_genl_family, skb, 0, VGPU_MCGRP_EVENTS,
+			  GFP_KERNEL);
 }
 
 /* Lookups that report what is missing */
@@ -755,7 +797,7 @@ int vgpu_nl_init(void)
 	if (ret)
 		return ret;
 	mutex_lock(&vgpu_config_lock);
-	vgpu_nl_ready = true;
+	WRITE_ONCE(vgpu_nl_ready, true);
 	mutex_unlock(&vgpu_config_lock);
 	return 0;
 }
@@ -763,7 +805,7 @@ int vgpu_nl_init(void)
 void vgpu_nl_exit(void)
 {
 	mutex_lock(&vgpu_config_lock);
-	vgpu_nl_ready = false;
+	WRITE_ONCE(vgpu_nl_ready, false);
 	mutex_unlock(&vgpu_config_lock);
 	/* Waits for requests in flight: none starts after this returns. */
 	genl_unregister_family(&vgpu_genl_family);

@@ -21,6 +21,7 @@
 #include <linux/xarray.h>
 #include <net/netlink.h>
 
+#include "arbiter.h"
 #include "chardev.h"
 #include "compat.h"
 #include "mdev.h"
@@ -184,9 +185,29 @@ int vgpu_slice_set(struct vgpu_slice *slice, const struct vgpu_slice_params *p,
 		slice->priority = p->priority;
 	if (p->set & VGPU_SP_TENANT)
 		strscpy(slice->tenant, p->tenant, sizeof(slice->tenant));
-	vgpu_chardev_update(slice);
+	vgpu_arbiter_slice_set(gpu->arb, slice->arb_idx, slice->weight,
+			       slice->cap, slice->timeslice_us, slice->priority);
 	vgpu_nl_notify_slice(slice, VGPU_CMD_SLICE_SET);
 	return 0;
+}
+
+void vgpu_slice_stats(struct vgpu_slice *slice, struct vgpu_stats *st)
+{
+	struct vgpu_ledger_snapshot l;
+	struct vgpu_arb_stats a;
+
+	vgpu_ledger_read(&slice->ledger, &l);
+	vgpu_arbiter_slice_stats(slice->gpu->arb, slice->arb_idx, &a);
+	st->mem_used = l.used;
+	st->mem_peak = l.peak;
+	st->charge_refused = l.refused;
+	st->busy_ns = a.busy_ns;
+	st->wait_ns = a.wait_ns;
+	st->leases = a.leases;
+	st->overruns = a.overruns;
+	st->overrun_ns = a.overrun_ns;
+	st->contexts = a.contexts;
+	st->reserved = 0;
 }
 
 /* sysfs: the same attributes on the slice device and on its mdev */
@@ -320,6 +341,47 @@ static ssize_t mem_peak_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(mem_peak);
 
+#define VGPU_SLICE_STAT(field, fmt)					\
+static ssize_t field##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	struct vgpu_stats st;						\
+									\
+	vgpu_slice_stats(vgpu_attr_slice(dev), &st);			\
+	return sysfs_emit(buf, fmt "\n", st.field);			\
+}
+
+VGPU_SLICE_STAT(charge_refused, "%llu")
+static DEVICE_ATTR_RO(charge_refused);
+VGPU_SLICE_STAT(busy_ns, "%llu")
+static DEVICE_ATTR_RO(busy_ns);
+VGPU_SLICE_STAT(wait_ns, "%llu")
+static DEVICE_ATTR_RO(wait_ns);
+VGPU_SLICE_STAT(leases, "%llu")
+static DEVICE_ATTR_RO(leases);
+VGPU_SLICE_STAT(overruns, "%llu")
+static DEVICE_ATTR_RO(overruns);
+VGPU_SLICE_STAT(overrun_ns, "%llu")
+static DEVICE_ATTR_RO(overrun_ns);
+VGPU_SLICE_STAT(contexts, "%u")
+static DEVICE_ATTR_RO(contexts);
+
+static struct attribute *vgpu_slice_stat_attrs[] = {
+	&dev_attr_charge_refused.attr,
+	&dev_attr_busy_ns.attr,
+	&dev_attr_wait_ns.attr,
+	&dev_attr_leases.attr,
+	&dev_attr_overruns.attr,
+	&dev_attr_overrun_ns.attr,
+	&dev_attr_contexts.attr,
+	NULL,
+};
+
+static const struct attribute_group vgpu_slice_stat_group = {
+	.name = "stats",
+	.attrs = vgpu_slice_stat_attrs,
+};
+
 static struct attribute *vgpu_slice_attrs[] = {
 	&dev_attr_gpu.attr,
 	&dev_attr_type.attr,
@@ -341,11 +403,13 @@ static const struct attribute_group vgpu_slice_group = {
 
 static const struct attribute_group *vgpu_slice_groups[] = {
 	&vgpu_slice_group,
+	&vgpu_slice_stat_group,
 	NULL,
 };
 
 const struct attribute_group *vgpu_slice_mdev_groups[] = {
 	&vgpu_slice_group,
+	&vgpu_slice_stat_group,
 	NULL,
 };
 
@@ -372,6 +436,7 @@ static void vgpu_slice_release(struct device *dev)
 		vgpu_chardev_put_minor(MINOR(dev->devt));
 	if (slice->gpu)
 		put_device(&slice->gpu->dev);
+	mutex_destroy(&slice->files_lock);
 	kfree(slice);
 }
 
@@ -421,6 +486,11 @@ int vgpu_slice_create(struct vgpu_type *type, const struct vgpu_slice_params *p,
 	else
 		uuid_gen(&slice->uuid);
 	vgpu_ledger_init(&slice->ledger, slice->mem_quota);
+	slice->arb_idx = -1;
+	mutex_init(&slice->files_lock);
+	INIT_LIST_HEAD(&slice->files);
+	ratelimit_state_init(&slice->event_rs, HZ, 10);
+	ratelimit_set_flags(&slice->event_rs, RATELIMIT_MSG_ON_RELEASE);
 
 	device_initialize(&slice->dev);
 	slice->dev.class = vgpu_class;
@@ -453,10 +523,18 @@ int vgpu_slice_create(struct vgpu_type *type, const struct vgpu_slice_params *p,
 			       slice->cap, extack);
 	if (ret)
 		goto err_unlock;
+	/* Admission bounds the slices of a GPU by the arbiter's capacity. */
+	slice->arb_idx = vgpu_arbiter_slice_add(gpu->arb, slice->weight,
+						slice->cap, slice->timeslice_us,
+						slice->priority);
+	if (WARN_ON(slice->arb_idx < 0)) {
+		ret = slice->arb_idx;
+		goto err_unreserve;
+	}
 	ret = xa_alloc_cyclic(&vgpu_slices, &serial, slice, xa_limit_31b,
 			      &vgpu_slice_next_serial, GFP_KERNEL);
 	if (ret < 0)
-		goto err_unreserve;
+		goto err_arb;
 	slice->serial = serial;
 	slice->gpu = to_vgpu_gpu(get_device(&gpu->dev));
 	gpu->nr_slices++;
@@ -473,6 +551,8 @@ int vgpu_slice_create(struct vgpu_type *type, const struct vgpu_slice_params *p,
 err_erase:
 	gpu->nr_slices--;
 	xa_erase(&vgpu_slices, serial);
+err_arb:
+	vgpu_arbiter_slice_del(gpu->arb, slice->arb_idx);
 err_unreserve:
 	WARN_ON(vgpu_slice_admit(gpu, slice->mem_quota, slice->weight, 0, 0, 0,
 				 NULL));
@@ -509,6 +589,7 @@ int vgpu_slice_destroy(struct vgpu_slice *slice, bool force,
 
 	cdev_device_del(&slice->cdev, &slice->dev);
 	vgpu_chardev_revoke(slice);
+	vgpu_arbiter_slice_del(gpu->arb, slice->arb_idx);
 	put_device(&slice->dev);	/* the table's */
 	return 0;
 }

@@ -7,6 +7,9 @@
 
 #include <linux/cdev.h>
 #include <linux/device.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/ratelimit.h>
 #include <linux/uidgid.h>
 #include <linux/uuid.h>
 #include <uapi/linux/vgpu.h>
@@ -46,7 +49,11 @@ struct vgpu_slice {
 	umode_t mode;
 
 	struct vgpu_ledger ledger;
+	int arb_idx;			/* the slice in its GPU's arbiter */
 	unsigned int nr_open;		/* open files, under vgpu_config_lock */
+	struct mutex files_lock;
+	struct list_head files;		/* open files, for revocation */
+	struct ratelimit_state event_rs;	/* refusal and overrun events */
 };
 
 /* Which fields of struct vgpu_slice_params are given. */
@@ -91,6 +98,7 @@ int __must_check vgpu_slice_set(struct vgpu_slice *slice,
 int __must_check vgpu_slice_check_params(const struct vgpu_slice_params *p,
 					 struct netlink_ext_ack *extack);
 
+void vgpu_slice_stats(struct vgpu_slice *slice, struct vgpu_stats *st);
 struct vgpu_slice *vgpu_slice_find(const uuid_t *uuid);
 struct vgpu_slice *vgpu_slice_next(unsigned long *serial);
 

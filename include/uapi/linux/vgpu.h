@@ -230,8 +230,9 @@ enum vgpu_stat {
 	VGPU_STAT_BUSY_NS,		/* GPU time used, as charged */
 	VGPU_STAT_WAIT_NS,		/* time contexts waited for leases */
 	VGPU_STAT_LEASES,		/* leases granted */
-	VGPU_STAT_OVERRUNS,		/* leases revoked at their deadline */
+	VGPU_STAT_OVERRUNS,		/* leases whose work ran past the deadline */
 	VGPU_STAT_CONTEXTS,		/* contexts attached now */
+	VGPU_STAT_OVERRUN_NS,		/* GPU time past deadlines, charged */
 
 	__VGPU_STAT_MAX
 };
@@ -322,19 +323,19 @@ struct vgpu_stats {
 	__u64 overruns;
 	__u32 contexts;
 	__u32 reserved;
+	__u64 overrun_ns;
 };
 
 #define VGPU_IOC_STATS		_IO(VGPU_IOC_MAGIC, 0x08)
 
 /* The read-only page mapped at offset 0 of an open slice device. */
 #define VGPU_STATUS_VERSION	1
+
 struct vgpu_status_page {
 	__u32 version;			/* VGPU_STATUS_VERSION */
 	__u32 seq;			/* odd while the kernel writes */
 	__u64 generation;		/* of this file's lease, 0: none held */
 	__u64 deadline_ns;		/* CLOCK_MONOTONIC */
-	__u64 mem_used;			/* the slice's, at the last change */
-	__u64 mem_quota;
 	__u32 waiters;			/* contexts waiting on this GPU */
 	__u32 reserved;
 };
