@@ -73,5 +73,6 @@ deps:
 include tools/tools.mk
 include tests/vm/vm.mk
 include kmod/style.mk
+include tests/tests.mk
+include tests/fakecuda/fakecuda.mk
 -include lib/lib.mk
--include tests/tests.mk
