@@ -473,6 +473,13 @@ void vac_tick(struct vac *a, u64 now, struct vac_change *chg)
 
 		vac_account(a, c, now, 0, true);
 		if (!vac_should_yield(a, ctx->slice)) {
+			/*
+			 * The holder is the least advanced runnable slice:
+			 * the virtual clock follows it, or a slice that wakes
+			 * later would start far behind and monopolise.
+			 */
+			st->vclock = vac_max64(st->vclock,
+					       a->slices[ctx->slice].vtime);
 			st->deadline = now + vac_lease_len(a, ctx->slice);
 			ctx->lease_len = st->deadline - ctx->lease_start;
 			chg->extended = c;

@@ -277,6 +277,35 @@ static void test_spill_charged(void)
 	must_check(&x, "spill");
 }
 
+/* A tenant alone for a long time does not leave a newcomer far behind. */
+static void test_newcomer_after_long_run(void)
+{
+	struct arb x;
+	struct vac_change chg;
+	int s[2], c[2];
+	bool busy[2] = { true, true };
+	uint64_t a0, b0;
+
+	arb_init(&x, VAC_BEST_EFFORT, 10 * MS, 100 * MS);
+	s[0] = vac_slice_add(&x.a, 500, 0, 0, 0);
+	s[1] = vac_slice_add(&x.a, 500, 0, 0, 0);
+	c[0] = vac_ctx_attach(&x.a, s[0]);
+	c[1] = vac_ctx_attach(&x.a, s[1]);
+	run_busy(&x, c, 1, busy, 0, 10 * SEC);		/* A alone */
+	a0 = x.slices[s[0]].busy_ns;
+	b0 = x.slices[s[1]].busy_ns;
+	CHECK(b0 == 0, "B never ran");
+	/* B arrives; both busy for 2 s: equal weights share equally now. */
+	vac_acquire(&x.a, c[1], false, 10 * SEC, &chg);
+	run_busy(&x, c, 2, busy, 10 * SEC, 2 * SEC);
+	CHECK(x.slices[s[0]].busy_ns - a0 > 900 * MS &&
+	      x.slices[s[1]].busy_ns - b0 > 900 * MS,
+	      "after B arrives: A %.1f ms, B %.1f ms of 2 s",
+	      (double)(x.slices[s[0]].busy_ns - a0) / MS,
+	      (double)(x.slices[s[1]].busy_ns - b0) / MS);
+	(void)chg;
+}
+
 static void test_detach_holder(void)
 {
 	struct arb x;
@@ -478,6 +507,7 @@ int main(void)
 	test_priority_and_fifo();
 	test_extend_and_yield();
 	test_spill_charged();
+	test_newcomer_after_long_run();
 	test_detach_holder();
 	test_choice_matches_brute_force();
 	test_random_ops(VAC_BEST_EFFORT, 1);
