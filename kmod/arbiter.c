@@ -270,37 +270,46 @@ int vgpu_arbiter_acquire(struct vgpu_arbiter *arb, struct vgpu_arb_ctx *ctx,
 			       : MAX_SCHEDULE_TIMEOUT;
 	struct vac_change chg;
 	unsigned long flags;
-	int ret;
+	int ret, gone = -EINVAL;	/* not attached */
 
-	spin_lock_irqsave(&arb->lock, flags);
-	if (ctx->idx < 0) {
-		spin_unlock_irqrestore(&arb->lock, flags);
-		return -EINVAL;
-	}
-	ret = vac_acquire(&arb->a, ctx->idx, nonblock, vgpu_now(), &chg);
-	vgpu_arb_apply(arb, &chg);
-	if (!ret)
-		vgpu_arb_lease(arb, ctx->idx, out);
-	spin_unlock_irqrestore(&arb->lock, flags);
-	if (ret <= 0)
-		return ret;
-
-	left = wait_event_interruptible_timeout(ctx->wq,
-						vgpu_arb_settled(arb, ctx),
-						left);
-	spin_lock_irqsave(&arb->lock, flags);
-	if (ctx->idx < 0) {
-		ret = -ENODEV;
-	} else if (arb->a.ctxs[ctx->idx].state == VAC_CTX_HOLDING) {
-		vgpu_arb_lease(arb, ctx->idx, out);
-		ret = 0;
-	} else {
-		vac_cancel(&arb->a, ctx->idx, vgpu_now(), &chg);
+	for (;; gone = -ENODEV) {	/* detached while waiting */
+		spin_lock_irqsave(&arb->lock, flags);
+		if (ctx->idx < 0) {
+			spin_unlock_irqrestore(&arb->lock, flags);
+			return gone;
+		}
+		ret = vac_acquire(&arb->a, ctx->idx, nonblock, vgpu_now(), &chg);
 		vgpu_arb_apply(arb, &chg);
-		ret = left < 0 ? -EINTR : -ETIMEDOUT;
+		if (!ret)
+			vgpu_arb_lease(arb, ctx->idx, out);
+		spin_unlock_irqrestore(&arb->lock, flags);
+		if (ret <= 0)
+			return ret;
+
+		left = wait_event_interruptible_timeout(ctx->wq,
+							vgpu_arb_settled(arb, ctx),
+							left);
+		spin_lock_irqsave(&arb->lock, flags);
+		if (ctx->idx < 0) {
+			ret = -ENODEV;
+		} else if (arb->a.ctxs[ctx->idx].state == VAC_CTX_HOLDING) {
+			vgpu_arb_lease(arb, ctx->idx, out);
+			ret = 0;
+		} else if (arb->a.ctxs[ctx->idx].state == VAC_CTX_WAITING) {
+			vac_cancel(&arb->a, ctx->idx, vgpu_now(), &chg);
+			vgpu_arb_apply(arb, &chg);
+			ret = left < 0 ? -EINTR : -ETIMEDOUT;
+		} else {
+			/*
+			 * Granted, then revoked at its deadline before this
+			 * thread ran: ask again while time is left.
+			 */
+			ret = left < 0 ? -EINTR : left == 0 ? -ETIMEDOUT : 1;
+		}
+		spin_unlock_irqrestore(&arb->lock, flags);
+		if (ret <= 0)
+			return ret;
 	}
-	spin_unlock_irqrestore(&arb->lock, flags);
-	return ret;
 }
 
 static u64 vgpu_arb_spill(struct vgpu_arbiter *arb, int idx)

@@ -232,8 +232,11 @@ static ssize_t policy_store(struct device *dev, struct device_attribute *attr,
 	struct vgpu_gpu_settings s = {};
 	int i;
 
-	i = sysfs_match_string(vgpu_policy_names, buf);
-	if (i <= 0) {
+	/* Index 0 (UNSPEC) has no name: sysfs_match_string() stops there. */
+	for (i = VGPU_POLICY_BEST_EFFORT; i <= VGPU_POLICY_MAX; i++)
+		if (sysfs_streq(buf, vgpu_policy_names[i]))
+			break;
+	if (i > VGPU_POLICY_MAX) {
 		dev_notice_ratelimited(dev, "%s: expected best_effort, equal_share or fixed_share\n",
 				       attr->attr.name);
 		return -EINVAL;

@@ -43,13 +43,23 @@ static struct netlink_range_validation vgpu_timeslice_range = {
 	.min = VGPU_TIMESLICE_MIN_US, .max = VGPU_TIMESLICE_MAX_US,
 };
 
-static struct netlink_range_validation vgpu_slice_timeslice_range = {
-	.min = 0, .max = VGPU_TIMESLICE_MAX_US,
-};
-
 static struct netlink_range_validation vgpu_period_range = {
 	.min = VGPU_PERIOD_MIN_US, .max = VGPU_PERIOD_MAX_US,
 };
+
+/* A slice's time slice: 0 (the GPU's) or within the GPU range. */
+static int vgpu_nl_check_timeslice(const struct nlattr *attr,
+				   struct netlink_ext_ack *extack)
+{
+	u32 us = nla_get_u32(attr);
+
+	if (us && (us < VGPU_TIMESLICE_MIN_US || us > VGPU_TIMESLICE_MAX_US)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "time slice must be 0 (the GPU's) or 1000 to 100000 us");
+		return -ERANGE;
+	}
+	return 0;
+}
 
 /* Entries shared by the per-command policies below. */
 #define POL_GPU_ID \
@@ -72,7 +82,7 @@ static struct netlink_range_validation vgpu_period_range = {
 		NLA_POLICY_RANGE(NLA_U32, 1, VGPU_WEIGHT_MAX),		\
 	[VGPU_ATTR_SLICE_CAP] = NLA_POLICY_MAX(NLA_U32, VGPU_WEIGHT_MAX), \
 	[VGPU_ATTR_SLICE_TIMESLICE_US] =				\
-		NLA_POLICY_FULL_RANGE(NLA_U32, &vgpu_slice_timeslice_range), \
+		NLA_POLICY_VALIDATE_FN(NLA_U32, vgpu_nl_check_timeslice), \
 	[VGPU_ATTR_SLICE_PRIORITY] =					\
 		NLA_POLICY_MAX(NLA_U32, VGPU_PRIORITY_MAX),		\
 	[VGPU_ATTR_SLICE_TENANT] = { .type = NLA_NUL_STRING,		\
@@ -136,10 +146,10 @@ static const struct nla_policy vgpu_slice_set_policy[VGPU_ATTR_MAX + 1] = {
 
 /* A required attribute is missing: say which, in words and in the ack. */
 #define VGPU_NL_MISSING(info, attr, msg) ({				\
-	struct genl_info *__info = (info);				\
-	bool __missing = GENL_REQ_ATTR_CHECK(__info, attr);		\
+	struct genl_info *__vinfo = (info);				\
+	bool __missing = GENL_REQ_ATTR_CHECK(__vinfo, attr);		\
 	if (__missing)							\
-		NL_SET_ERR_MSG_MOD(__info->extack, msg);		\
+		NL_SET_ERR_MSG_MOD(__vinfo->extack, msg);		\
 	__missing;							\
 })
 

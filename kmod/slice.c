@@ -93,7 +93,7 @@ int vgpu_slice_check_params(const struct vgpu_slice_params *p,
 		if (strnlen(p->tenant, sizeof(p->tenant)) >= sizeof(p->tenant)) {
 			NL_SET_ERR_MSG_MOD(extack,
 					   "tenant label is longer than 63 bytes");
-			return -ERANGE;
+			return -EINVAL;
 		}
 		if (!vgpu_tenant_valid(p->tenant)) {
 			NL_SET_ERR_MSG_MOD(extack,
@@ -288,8 +288,9 @@ static ssize_t tenant_store(struct device *dev, struct device_attribute *attr,
 	if (len && buf[len - 1] == '\n')
 		len--;
 	if (len >= sizeof(p.tenant)) {
+		/* As netlink's string policy answers an overlong label. */
 		dev_notice_ratelimited(dev, "tenant: longer than 63 bytes\n");
-		return -ERANGE;
+		return -EINVAL;
 	}
 	memcpy(p.tenant, buf, len);
 	if (strlen(p.tenant) != len) {
@@ -495,7 +496,12 @@ int vgpu_slice_create(struct vgpu_type *type, const struct vgpu_slice_params *p,
 	device_initialize(&slice->dev);
 	slice->dev.class = vgpu_class;
 	slice->dev.type = &vgpu_slice_type;
-	slice->dev.parent = mdev ? mdev_dev(mdev) : &gpu->dev;
+	/*
+	 * A slice made over netlink is a virtual device: as a child of its GPU
+	 * it would be named like the mdev an mdev "create" with its UUID
+	 * makes there before our probe can refuse the duplicate.
+	 */
+	slice->dev.parent = mdev ? mdev_dev(mdev) : NULL;
 	/* From here on put_device() frees the slice. */
 	minor = vgpu_chardev_get_minor();
 	if (minor < 0) {

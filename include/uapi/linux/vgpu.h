@@ -28,10 +28,12 @@
  * ----------------------------------------------------------------
  * Every command that changes state needs CAP_NET_ADMIN (-EPERM otherwise).
  * Validation is strict: an attribute the command does not take, an unknown
- * attribute type, a value out of range or of the wrong length is refused
- * with -EINVAL (or -ERANGE for out-of-range integers) and an extended ack
- * naming the attribute.  Every refusal carries a sentence in the extended
- * ack.  A refused command changes nothing.
+ * attribute type, an integer of the wrong size, a malformed string or flag
+ * is refused with -EINVAL; an integer out of range or a UUID of the wrong
+ * length with -ERANGE; each with an extended ack pointing at the attribute.  Every
+ * refusal by the family carries a sentence in the extended ack (the
+ * generic netlink core itself answers -EPERM and unknown commands,
+ * -EOPNOTSUPP, without one).  A refused command changes nothing.
  *
  * VGPU_CMD_GPU_NEW    register a GPU.
  *   takes:  GPU_PCI (string "DDDD:BB:DD.F", a display-class PCI device) or
@@ -64,8 +66,13 @@
  *   errors: ENOENT no such GPU or type; EEXIST UUID in use; ENOSPC not
  *           enough unreserved memory or compute left on the GPU; EINVAL
  *           cap below weight.
- * VGPU_CMD_SLICE_DEL  remove a slice.  takes: SLICE_UUID.
- *   errors: ENOENT no such slice; EBUSY the slice has open files.
+ * VGPU_CMD_SLICE_DEL  remove a slice made by VGPU_CMD_SLICE_NEW.  takes:
+ *           SLICE_UUID.
+ *   errors: ENOENT no such slice; EBUSY the slice has open files;
+ *           EOPNOTSUPP the slice was made through mdev: write 1 to
+ *           /sys/bus/mdev/devices/<uuid>/remove (the mdev core owns it).
+ *
+
  * VGPU_CMD_SLICE_SET  change SLICE_MEM_QUOTA, SLICE_WEIGHT, SLICE_CAP,
  *           SLICE_TIMESLICE_US, SLICE_PRIORITY, SLICE_TENANT of SLICE_UUID.
  *           All given values are checked before any is applied.
