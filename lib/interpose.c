@@ -18,8 +18,9 @@
  * Each wrapper: init check (one acquire load), a thread-local re-entry
  * guard (a driver that calls its own exported entry points would otherwise
  * come back through us), then the hook.  The real functions come from
- * dlopen("libcuda.so.1") + dlsym on that handle, never RTLD_NEXT: that
- * works the same preloaded and linked in.
+ * dlopen("libcuda.so.1") + dlsym on that handle (the next dlsym, not our
+ * own hook of it: dlsym.c), never RTLD_NEXT: that works the same preloaded
+ * and linked in.
  */
 #include <dlfcn.h>
 #include <inttypes.h>
@@ -83,7 +84,7 @@ static void vgpu_stage1(void)
 			vg.init_err = CUDA_ERROR_NOT_INITIALIZED;
 	} else {
 		for (int i = 0; i < VH_COUNT; i++) {
-			vgpu_real[i] = dlsym(libcuda, vgpu_hook_names[i]);
+			vgpu_real[i] = vgpu_dlsym_real(libcuda, vgpu_hook_names[i]);
 			if (vgpu_real[i] && vgpu_real[i] == vgpu_wrappers[i]) {
 				/* "libcuda.so.1" is libvgpu itself: no driver behind us */
 				vg_err("libcuda.so.1 resolves to libvgpu itself; the real driver "
@@ -94,7 +95,7 @@ static void vgpu_stage1(void)
 			}
 		}
 		for (int i = 0; i < VU_COUNT; i++)
-			vgpu_used[i] = dlsym(libcuda, vgpu_use_names[i]);
+			vgpu_used[i] = vgpu_dlsym_real(libcuda, vgpu_use_names[i]);
 		if (!vgpu_real[VH_cuInit] && !vg.init_err) {
 			vg_err("libcuda.so.1 has no cuInit");
 			vg.init_err = CUDA_ERROR_NOT_INITIALIZED;

@@ -117,6 +117,12 @@ CUresult vgpu_late_init(void);
 struct vgpu_dev *vgpu_cur_dev(void);
 struct vgpu_dev *vgpu_dev_of(CUdevice d);
 
+/*
+ * dlsym.c: the next dlsym's answer (never our own hook: libvgpu must not
+ * call dlsym by name, which would come back through the hook).
+ */
+void *vgpu_dlsym_real(void *handle, const char *name);
+
 /* mem.c */
 CUresult vgpu_mem_err(int e);
 void vgpu_mem_ctx_gone(CUcontext ctx);

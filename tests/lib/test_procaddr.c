@@ -162,9 +162,10 @@ static void t_enforced(cuuint64_t flags)
 }
 
 /*
- * The driver initialised behind libvgpu's back (cuInit found with dlsym on
- * the driver's own handle, as the CUDA runtime finds its entry points):
- * the calls that do come through libvgpu are still enforced.
+ * The driver initialised behind libvgpu's back (cuInit found with glibc's
+ * own dlsym, taken from libc's handle, on the driver's handle: libvgpu's
+ * dlsym would hand out its wrapper): the calls that do come through
+ * libvgpu are still enforced.
  */
 static void t_bypassed_init(void)
 {
@@ -173,13 +174,18 @@ static void t_bypassed_init(void)
 	CHECK(pid >= 0);
 	if (pid == 0) {
 		void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_NOLOAD);
+		void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+		void *(*glibc_dlsym)(void *, const char *);
 		CUresult (*real_init)(unsigned int);
 		CUdeviceptr p, q;
 		CUcontext ctx;
 		size_t fr, total;
 
-		CHECK(lib);
-		*(void **)&real_init = dlsym(lib, "cuInit");
+		CHECK(lib && libc);
+		CHECK(dlsym(lib, "cuInit") == (void *)&cuInit);
+		*(void **)&glibc_dlsym = dlvsym(libc, "dlsym", "GLIBC_2.34");
+		CHECK(glibc_dlsym && (void *)glibc_dlsym != (void *)&dlsym);
+		*(void **)&real_init = glibc_dlsym(lib, "cuInit");
 		CHECK(real_init && (void *)real_init != (void *)&cuInit);
 		OK(real_init(0));
 		OK(cuCtxCreate(&ctx, NULL, 0, 0));
