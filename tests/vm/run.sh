@@ -272,6 +272,22 @@ add_prog "$vgpuctl" /usr/bin/vgpuctl
 for h in nlraw runas sysfs_write jsonflat vgpu-test; do
 	add_prog "$helpers/$h" "/usr/bin/$h"
 done
+# libvgpu on the kernel backend (case 95): the library, the simulated GPU
+# and the library's test programs, when make built them.
+have_libvgpu=0
+ltb=$TOP/build/tests/lib
+if [ -f "$TOP/build/lib/libvgpu.so.1" ] && [ -f "$TOP/build/fakecuda/libcuda.so.1" ] &&
+	[ -x "$ltb/test_mem" ]; then
+	mkdir -p "$root/vgpu/lib" "$root/vgpu/lt"
+	cp -L "$TOP/build/lib/libvgpu.so.1" "$TOP/build/fakecuda/libcuda.so.1" \
+		"$root/vgpu/lib/"
+	for t in test_mem test_race test_share test_kill test_dlsym; do
+		[ -x "$ltb/$t" ] || die "libvgpu test $ltb/$t not built ('make libvgpu-test' builds it)"
+		LD_LIBRARY_PATH="$TOP/build/fakecuda" add_prog "$ltb/$t" "/vgpu/lt/$t"
+	done
+	cp "$TOP/tests/lib/run.sh" "$root/vgpu/lt/run.sh"
+	have_libvgpu=1
+fi
 have_mdevctl=0
 mdevctl=$(command -v mdevctl || true)
 [ -n "$mdevctl" ] || [ ! -x /usr/sbin/mdevctl ] || mdevctl=/usr/sbin/mdevctl
@@ -341,6 +357,7 @@ VGPU_KVER='$kver'
 VGPU_SHELL=$shell
 VGPU_KMEMLEAK=$kmemleak
 VGPU_HAVE_MDEVCTL=$have_mdevctl
+VGPU_HAVE_LIBVGPU=$have_libvgpu
 VGPU_CASE_TIMEOUT=$case_timeout
 EOF
 
