@@ -18,3 +18,17 @@ arbiter-unit: $(ARB_TEST)
 	@$(ARB_TEST)
 
 check-unit: arbiter-unit
+
+ARB_BENCH := $(B)/tests/unit/bench_arbiter
+
+$(ARB_BENCH): $(TOP)/tests/unit/bench_arbiter.c $(ARB_CORE) \
+		$(TOP)/kmod/core/arbiter_core.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -o $@ $(TOP)/tests/unit/bench_arbiter.c $(ARB_CORE) \
+		$(USER_LDFLAGS)
+
+.PHONY: arbiter-bench
+arbiter-bench: $(ARB_BENCH)
+	@$(ARB_BENCH)
+
+bench: arbiter-bench

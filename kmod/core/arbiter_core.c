@@ -127,7 +127,10 @@ static void vac_update_throttle(struct vac *a, u32 s)
 	struct vac_slice *sl = &a->slices[s];
 	u64 budget;
 
+	u32 was = sl->throttled;
+
 	sl->throttled = vac_budget(a, sl, &budget) && sl->period_used >= budget;
+	a->st->nr_throttled += sl->throttled - was;
 	vac_requeue(a, s);
 }
 
@@ -301,6 +304,7 @@ void vac_init(struct vac *a, u32 policy, u64 timeslice_ns,
 	st->holder = VAC_NONE;
 	st->heap_len = 0;
 	st->nr_waiting = 0;
+	st->nr_throttled = 0;
 	st->generation = 0;
 	st->deadline = 0;
 	st->period_end = now + period_ns;
@@ -388,6 +392,8 @@ int vac_slice_del(struct vac *a, u32 s)
 		return -EBUSY;
 	if (sl->heap_pos != VAC_NONE)
 		vac_heap_remove(a, s);
+	a->st->nr_throttled -= sl->throttled;
+	sl->throttled = 0;
 	sl->used = 0;
 	return 0;
 }
@@ -574,17 +580,12 @@ u64 vac_next_event(const struct vac *a)
 {
 	const struct vac_state *st = a->st;
 	u64 next = VAC_NEVER;
-	u32 s;
 
 	if (st->holder != VAC_NONE)
 		next = st->deadline;
-	for (s = 0; s < st->nr_slices; s++) {
-		if (a->slices[s].used && a->slices[s].throttled &&
-		    a->slices[s].nr_waiting) {
-			next = vac_min64(next, st->period_end);
-			break;
-		}
-	}
+	/* A throttled slice may run again when the period ends. */
+	if (st->nr_throttled)
+		next = vac_min64(next, st->period_end);
 	return next;
 }
 
@@ -620,6 +621,10 @@ int vac_check(const struct vac *a)
 		if (i && vac_before(a, s, a->heap[(i - 1) / 2]))
 			return -__LINE__;
 	}
+	for (s = 0, i = 0; s < st->nr_slices; s++)
+		i += a->slices[s].used && a->slices[s].throttled;
+	if (i != st->nr_throttled)
+		return -__LINE__;
 	for (s = 0; s < st->nr_slices; s++) {
 		const struct vac_slice *sl = &a->slices[s];
 		u32 n = 0, ctxs = 0, last = VAC_NONE;
@@ -691,6 +696,9 @@ void vac_rebuild(struct vac *a, u64 now, struct vac_change *chg)
 	}
 	st->heap_len = 0;
 	st->nr_waiting = 0;
+	st->nr_throttled = 0;
+	for (s = 0; s < st->nr_slices; s++)
+		a->slices[s].throttled = 0;
 	if (st->holder >= st->nr_ctxs)
 		st->holder = VAC_NONE;
 	for (c = 0; c < st->nr_ctxs; c++) {

@@ -110,6 +110,8 @@ struct vac_state {
 	u32 holder;		/* context index or VAC_NONE */
 	u32 heap_len;
 	u32 nr_waiting;		/* contexts waiting, all slices */
+	u32 nr_throttled;		/* slices over budget */
+	u32 reserved;
 	u64 timeslice_ns;
 	u64 period_ns;
 	u64 generation;		/* of the last lease granted */

@@ -40,6 +40,8 @@ usage: tests/vm/run.sh [options]
   --src DIR          module sources: DIR/Kbuild, DIR/kmod, DIR/include
                      (default: this checkout)
   --no-make          do not run 'make user vm-helpers' first (make did)
+  --bench            run the benchmark case (99-bench) only: figures, no
+                     assertions (make bench)
 EOF
 }
 
@@ -55,6 +57,7 @@ run() {
 }
 
 kernel='' moddir='' kdir='' label=stock cases='*' timeout=150 keep=0 shell=0
+bench=0
 helpers=$TOP/build/tests/vm vgpuctl=$TOP/build/tools/vgpuctl src=$TOP
 do_make=1
 
@@ -76,6 +79,7 @@ while [ $# -gt 0 ]; do
 	--keep) keep=1 ;;
 	--shell) shell=1 ;;
 	--no-make) do_make=0 ;;
+	--bench) bench=1; cases='99-*' ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; die "unknown argument '$1'" ;;
 	esac
@@ -358,6 +362,7 @@ VGPU_SHELL=$shell
 VGPU_KMEMLEAK=$kmemleak
 VGPU_HAVE_MDEVCTL=$have_mdevctl
 VGPU_HAVE_LIBVGPU=$have_libvgpu
+VGPU_BENCH=$bench
 VGPU_CASE_TIMEOUT=$case_timeout
 EOF
 

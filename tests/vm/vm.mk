@@ -28,7 +28,7 @@ VGPU_DEBUG_KERNEL_DIR ?= $(abspath $(TOP)/../shared/kernels/6.1-debug)
 # make has built vgpuctl and the helpers: run.sh builds only the module.
 VM_RUN_ARGS = --no-make --helpers $(VM_B) --vgpuctl $(B)/tools/vgpuctl
 
-.PHONY: vm-helpers vm-shell
+.PHONY: vm-helpers vm-shell vm-bench
 
 vm-helpers: $(VM_HELPERS)
 
@@ -56,6 +56,15 @@ check-vm: user vm-helpers
 check-vm-debug: user vm-helpers
 	VGPU_DEBUG_KERNEL_DIR='$(VGPU_DEBUG_KERNEL_DIR)' \
 		$(VM_SRC)/debug-kernel.sh --run $(VM_RUN_ARGS) $(VM_ARGS)
+
+# make bench: the module's figures from the VM (stock kernel).
+vm-bench: user vm-helpers
+	@echo "vgpu.ko in the VM (QEMU TCG, stock kernel):"
+	@$(VM_SRC)/run.sh $(VM_RUN_ARGS) --bench $(VM_ARGS) >/dev/null 2>&1 || \
+		echo "  the benchmark VM run failed: make check-vm VM_ARGS=--bench shows why"
+	@sed -n 's/^BENCH /  /p' "$$(ls -t $(TOP)/build/vm/*/tests.log | head -n1)"
+
+bench: vm-bench
 
 vm-shell: user vm-helpers
 	$(VM_SRC)/run.sh $(VM_RUN_ARGS) --shell $(VM_ARGS)
