@@ -166,6 +166,6 @@ libvgpu-bench: $(LV_LIB) $(LT_FC_LIB) $(LT_OUT)/bench_launch $(LT_GPUCHECK)
 check-unit: libvgpu-test
 bench: libvgpu-bench
 # The VM suite runs the library's tests on the kernel backend (case 95).
-check-vm check-vm-debug vm-shell: $(LV_LIB) $(LT_FC_LIB) $(LT_BINS)
+check-vm check-vm-debug vm-shell vm-bench demo: $(LV_LIB) $(LT_FC_LIB) $(LT_BINS)
 
 -include $(LV_OBJS:.o=.d) $(patsubst %,%.d,$(LT_BINS))

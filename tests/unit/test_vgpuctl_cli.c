@@ -114,7 +114,7 @@ static int run(const char **argv)
 static void test_help_version(void)
 {
 	CHECK_INT(RUN("--help"), 0);
-	CHECK_HAS(out, "Usage: vgpuctl [--json | --plain] <object> <command>");
+	CHECK_HAS(out, "Usage: vgpuctl [--json | --plain | --table] <object> <command>");
 	CHECK_STR(err, "");
 	CHECK_INT(RUN("help"), 0);
 	CHECK_HAS(out, "Objects:");
@@ -262,6 +262,12 @@ static void test_fake_cuda(const char *dir)
 		  "GPU-22222222-2222-2222-2222-222222222222\tcuda\n");
 	/* Sorted by PCI address. */
 	CHECK(strstr(out, "fffe:3b:00.0") < strstr(out, "fffe:af:00.0"));
+
+	/* --table: the human table with its header, though out is a pipe. */
+	CHECK_INT(RUN("--table", "gpu", "probe"), 0);
+	CHECK_HAS(out, "PCI");
+	CHECK_HAS(out, "Fake GPU 0");
+	CHECK_HAS(out, "16.0 GiB");
 
 	CHECK_INT(RUN("--json", "gpu", "probe"), 0);
 	o = json_tokener_parse(out);

@@ -42,6 +42,7 @@ usage: tests/vm/run.sh [options]
   --no-make          do not run 'make user vm-helpers' first (make did)
   --bench            run the benchmark case (99-bench) only: figures, no
                      assertions (make bench)
+  --demo             run the demonstration case (98-demo) only (make demo)
 EOF
 }
 
@@ -57,7 +58,7 @@ run() {
 }
 
 kernel='' moddir='' kdir='' label=stock cases='*' timeout=150 keep=0 shell=0
-bench=0
+bench=0 demo=0
 helpers=$TOP/build/tests/vm vgpuctl=$TOP/build/tools/vgpuctl src=$TOP
 do_make=1
 
@@ -80,6 +81,7 @@ while [ $# -gt 0 ]; do
 	--shell) shell=1 ;;
 	--no-make) do_make=0 ;;
 	--bench) bench=1; cases='99-*' ;;
+	--demo) demo=1; cases='98-*' ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; die "unknown argument '$1'" ;;
 	esac
@@ -363,6 +365,7 @@ VGPU_KMEMLEAK=$kmemleak
 VGPU_HAVE_MDEVCTL=$have_mdevctl
 VGPU_HAVE_LIBVGPU=$have_libvgpu
 VGPU_BENCH=$bench
+VGPU_DEMO=$demo
 VGPU_CASE_TIMEOUT=$case_timeout
 EOF
 

@@ -10,7 +10,7 @@
 #include "vgpuctl.h"
 
 static const char main_help[] =
-"Usage: vgpuctl [--json | --plain] <object> <command> [arguments]\n"
+"Usage: vgpuctl [--json | --plain | --table] <object> <command> [arguments]\n"
 "       vgpuctl help [<object>]\n"
 "       vgpuctl version\n"
 "\n"
@@ -26,6 +26,7 @@ static const char main_help[] =
 "                 unless stdout is a terminal)\n"
 "  -p, --plain    tab-separated fields, no header, raw integers (the\n"
 "                 default when stdout is not a terminal)\n"
+"  -t, --table    the aligned human table (the default on a terminal)\n"
 "  -h, --help     this help; 'vgpuctl <object> --help' for an object's\n"
 "  -V, --version  print the version\n"
 "\n"
@@ -85,6 +86,7 @@ static int run(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json",    no_argument, NULL, 'j' },
 		{ "plain",   no_argument, NULL, 'p' },
+		{ "table",   no_argument, NULL, 't' },
 		{ "help",    no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -95,13 +97,16 @@ static int run(int argc, char **argv)
 
 	opterr = 0;
 	/* '+': stop at the object, its options are its own. */
-	while ((c = getopt_long(argc, argv, "+:jphV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:jpthV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			vg_out_mode = VG_OUT_JSON;
 			break;
 		case 'p':
 			vg_out_mode = VG_OUT_PLAIN;
+			break;
+		case 't':
+			vg_out_mode = VG_OUT_TABLE;
 			break;
 		case 'h':
 			fputs(main_help, stdout);
