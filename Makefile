@@ -73,8 +73,12 @@ check-san:
 
 bench:
 
+# Not kbuild's clean: with M=$(TOP) it would also empty the kernel trees
+# the VM suite unpacks under build/.
 clean:
-	-$(MAKE) -C $(KDIR) M=$(TOP) clean >/dev/null 2>&1
+	rm -f vgpu.ko vgpu.o vgpu.mod vgpu.mod.c vgpu.mod.o modules.order \
+		Module.symvers .vgpu*.cmd .modules.order.cmd .Module.symvers.cmd
+	find kmod \( -name '*.o' -o -name '.*.cmd' -o -name '.*.d' \) -delete
 	rm -rf $(B)
 
 deps:

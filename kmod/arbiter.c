@@ -317,9 +317,13 @@ static u64 vgpu_arb_spill(struct vgpu_arbiter *arb, int idx)
 	return arb->a.slices[arb->a.ctxs[idx].slice].spill_ns;
 }
 
-int vgpu_arbiter_release(struct vgpu_arbiter *arb, struct vgpu_arb_ctx *ctx,
-			 u64 gen, u64 busy_ns, bool yield,
-			 struct vgpu_lease_info *out, u64 *overrun_ns)
+/*
+ * Charge busy_ns to lease gen, and end it when release: the part of the
+ * charge that ran past the deadline comes back in *overrun_ns.
+ */
+static int vgpu_arb_account(struct vgpu_arbiter *arb, struct vgpu_arb_ctx *ctx,
+			    u64 gen, u64 busy_ns, bool release, bool yield,
+			    struct vgpu_lease_info *out, u64 *overrun_ns)
 {
 	struct vac_change chg;
 	unsigned long flags;
@@ -332,33 +336,33 @@ int vgpu_arbiter_release(struct vgpu_arbiter *arb, struct vgpu_arb_ctx *ctx,
 		return -EINVAL;
 	}
 	spill = vgpu_arb_spill(arb, ctx->idx);
-	ret = vac_release(&arb->a, ctx->idx, gen, busy_ns, yield, vgpu_now(),
-			  &chg);
+	if (release)
+		ret = vac_release(&arb->a, ctx->idx, gen, busy_ns, yield,
+				  vgpu_now(), &chg);
+	else
+		ret = vac_report(&arb->a, ctx->idx, gen, busy_ns, vgpu_now(),
+				 &chg);
 	*overrun_ns = vgpu_arb_spill(arb, ctx->idx) - spill;
 	vgpu_arb_apply(arb, &chg);
-	out->kept = ret == 1;
-	vgpu_arb_lease(arb, ctx->idx, out);
+	if (out) {
+		out->kept = ret == 1;
+		vgpu_arb_lease(arb, ctx->idx, out);
+	}
 	spin_unlock_irqrestore(&arb->lock, flags);
 	return ret < 0 ? ret : 0;
+}
+
+int vgpu_arbiter_release(struct vgpu_arbiter *arb, struct vgpu_arb_ctx *ctx,
+			 u64 gen, u64 busy_ns, bool yield,
+			 struct vgpu_lease_info *out, u64 *overrun_ns)
+{
+	return vgpu_arb_account(arb, ctx, gen, busy_ns, true, yield, out,
+				overrun_ns);
 }
 
 int vgpu_arbiter_report(struct vgpu_arbiter *arb, struct vgpu_arb_ctx *ctx,
 			u64 gen, u64 busy_ns, u64 *overrun_ns)
 {
-	struct vac_change chg;
-	unsigned long flags;
-	u64 spill;
-	int ret;
-
-	spin_lock_irqsave(&arb->lock, flags);
-	if (ctx->idx < 0) {
-		spin_unlock_irqrestore(&arb->lock, flags);
-		return -EINVAL;
-	}
-	spill = vgpu_arb_spill(arb, ctx->idx);
-	ret = vac_report(&arb->a, ctx->idx, gen, busy_ns, vgpu_now(), &chg);
-	*overrun_ns = vgpu_arb_spill(arb, ctx->idx) - spill;
-	vgpu_arb_apply(arb, &chg);
-	spin_unlock_irqrestore(&arb->lock, flags);
-	return ret;
+	return vgpu_arb_account(arb, ctx, gen, busy_ns, false, false, NULL,
+				overrun_ns);
 }

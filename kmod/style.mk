@@ -12,6 +12,8 @@ KMOD_SOURCES := $(filter-out %/compat.h,$(wildcard $(TOP)/kmod/*.[ch] \
 CHECKPATCH_FLAGS := --no-tree --strict --quiet --show-types \
 	--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG,MACRO_ARG_PRECEDENCE
 
+KMOD_OBJS = $(wildcard $(TOP)/kmod/*.o $(TOP)/kmod/core/*.o)
+
 .PHONY: checkpatch sparse
 
 style: checkpatch sparse
@@ -26,7 +28,10 @@ checkpatch:
 
 sparse:
 	@command -v sparse >/dev/null || { echo "sparse not installed: run make deps"; exit 1; }
-	@$(MAKE) -s -C $(KDIR) M=$(TOP) clean >/dev/null
+	@mkdir -p $(B)
+	@# Recompile every object (W=1 speaks at compile time) without kbuild's
+	@# clean, which would also reach the kernel trees unpacked under build/.
+	@rm -f $(KMOD_OBJS)
 	@$(MAKE) -C $(KDIR) M=$(TOP) C=2 W=1 modules > $(B)/sparse.log 2>&1 || \
 		{ cat $(B)/sparse.log; exit 1; }
 	@if grep -E 'warning:|error:' $(B)/sparse.log; then \

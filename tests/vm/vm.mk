@@ -25,12 +25,20 @@ VM_NL_LIBS := $(if $(VM_STATIC),$(shell pkg-config --static --libs \
 	libnl-genl-3.0 2>/dev/null),$(PKG_NL_LIBS))
 VGPU_DEBUG_KERNEL_DIR ?= $(abspath $(TOP)/../shared/kernels/6.1-debug)
 
+# vgpuctl runs hundreds of times in the VM: a static build of it (the
+# same objects), for the same reason as the helpers.
+VM_VGPUCTL := $(if $(VM_STATIC),$(VM_B)/vgpuctl,$(B)/tools/vgpuctl)
+
+$(VM_B)/vgpuctl: $(VGPUCTL_MAIN_OBJ) $(VGPUCTL_LIB) | $(VM_B)
+	$(CC) $(USER_LDFLAGS) -o $@ $^ $(VM_NL_STATIC) \
+		$(shell pkg-config --static --libs libnl-genl-3.0 json-c libdrm 2>/dev/null)
+
 # make has built vgpuctl and the helpers: run.sh builds only the module.
-VM_RUN_ARGS = --no-make --helpers $(VM_B) --vgpuctl $(B)/tools/vgpuctl
+VM_RUN_ARGS = --no-make --helpers $(VM_B) --vgpuctl $(VM_VGPUCTL)
 
 .PHONY: vm-helpers vm-shell vm-bench
 
-vm-helpers: $(VM_HELPERS)
+vm-helpers: $(VM_HELPERS) $(VM_VGPUCTL)
 
 $(VM_B):
 	mkdir -p $@

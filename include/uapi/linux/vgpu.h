@@ -116,16 +116,27 @@
  *                   submit work to the GPU).  VGPU_ACQUIRE_NONBLOCK gives
  *                   EAGAIN instead of waiting; timeout_us > 0 gives
  *                   ETIMEDOUT when exceeded; a signal gives EINTR.  EINVAL
- *                   when not attached.  On success generation and deadline
- *                   are those of the new lease.
+ *                   when not attached, ENODEV when the slice is removed
+ *                   meanwhile.  On success generation and deadline are
+ *                   those of the lease held.  Asked while holding, at or
+ *                   after the deadline, it settles the lease first: the
+ *                   same lease extended, or a new one after waiting.
  * VGPU_IOC_RELEASE  struct vgpu_lease: give the lease back, reporting busy_ns
  *                   of GPU time used under it.  VGPU_RELEASE_YIELD keeps
- *                   the lease when no other context waits.  ESTALE when
- *                   generation is not the current lease's (it was revoked;
- *                   busy_ns is still charged).
- * VGPU_IOC_REPORT   struct vgpu_lease: report busy_ns used so far under the
- *                   lease, without releasing it.
+ *                   the lease (kept = 1) when no other context should run
+ *                   first.  ESTALE when generation is not the lease held
+ *                   (it was revoked; busy_ns is still charged to it).
+ * VGPU_IOC_REPORT   struct vgpu_lease: report busy_ns used so far under
+ *                   lease generation, held or already ended.
  * VGPU_IOC_STATS    struct vgpu_stats: the slice's counters.
+ *
+ * Charging GPU time: a lease costs its slice the larger of the time it was
+ * held and the busy time its holder reports (bounded by the time since the
+ * lease began); busy time reported past the deadline (work that spilled)
+ * counts as an overrun.  Leases are extended in place at the deadline
+ * unless another context should run: one of higher priority, of a slice
+ * further behind in its weighted share, or of the same slice; a slice over
+ * its budget (fixed share, or a cap) waits for the next period.
  *
  * mmap of offset 0, one page, read-only (PROT_WRITE gives EACCES): struct
  * vgpu_status_page for this file, updated by the kernel when the file's

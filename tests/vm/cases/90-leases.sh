@@ -4,8 +4,10 @@
 # 90-leases: time-sliced contexts.  Busy tenants in slices weighted 1:2:7
 # share one GPU 10/20/70 (within 3 points) under best effort and fixed
 # share; an idle slice's time goes to the others under best effort and is
-# left unused under fixed share.  Work is counted by each tenant while it
-# holds the lease (vgpu-test shares), and the kernel's charged time agrees.
+# left unused under fixed share.  Asserted twice: the share of the lease
+# time each tenant saw itself hold (vgpu-test shares; not on the KASAN
+# kernel, whose wake-ups are too late under TCG), and the time the kernel
+# charged each slice, of the tenants' total or of the wall time.
 . /vgpu/lib.sh
 case_begin
 
@@ -32,6 +34,21 @@ shares() {
 	printf '%s\n' "$OUT" >&2
 }
 
+# pct PART TOTAL: PART as a percentage of TOTAL, two decimals.
+pct() {
+	awk -v a="$1" -v t="$2" 'BEGIN { printf "%.2f", 100 * a / t }'
+}
+
+# tenant NAME HELD% WANT: the share the tenant saw itself hold, asserted
+# where the VM's timing allows (not on the KASAN kernel: VGPU_TIMING).
+tenant() {
+	if [ "$VGPU_TIMING" = loose ]; then
+		echo "  ($1: the tenant held $2 %, want $3 %; not asserted under KASAN)" >&2
+		return 0
+	fi
+	within "$1" "$2" "$3" 3
+}
+
 # within NAME GOT WANT POINTS
 within() {
 	awk -v g="$2" -v w="$3" -v p="$4" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= p) }' ||
@@ -43,12 +60,14 @@ t_best_effort_127() {
 	slices127 "$g"
 	shares "$A" "$B" "$C"
 	set -- $SHARES
-	within "best effort, weight 100" "$1" 10 3
-	within "best effort, weight 200" "$4" 20 3
-	within "best effort, weight 700" "$7" 70 3
+	tenant "best effort, weight 100" "$1" 10
+	tenant "best effort, weight 200" "$4" 20
+	tenant "best effort, weight 700" "$7" 70
 	# The kernel charged the same proportions.
 	tot=$(($2 + $5 + $8))
-	within "charged to weight 700" "$(awk -v a="$8" -v t="$tot" 'BEGIN { printf "%.2f", 100 * a / t }')" 70 3
+	within "charged to weight 100" "$(pct "$2" "$tot")" 10 3
+	within "charged to weight 200" "$(pct "$5" "$tot")" 20 3
+	within "charged to weight 700" "$(pct "$8" "$tot")" 70 3
 	expect_ok vgpuctl gpu del "$g" --force
 }
 
@@ -59,9 +78,13 @@ t_fixed_share_127() {
 	slices127 "$g"
 	shares "$A" "$B" "$C"
 	set -- $SHARES
-	within "fixed share, weight 100" "$1" 10 3
-	within "fixed share, weight 200" "$4" 20 3
-	within "fixed share, weight 700" "$7" 70 3
+	tenant "fixed share, weight 100" "$1" 10
+	tenant "fixed share, weight 200" "$4" 20
+	tenant "fixed share, weight 700" "$7" 70
+	# Of the wall time: each slice got its share.
+	within "fixed share, weight 100, charged of the wall time" "$(pct "$2" "$3")" 10 3
+	within "fixed share, weight 200, charged of the wall time" "$(pct "$5" "$3")" 20 3
+	within "fixed share, weight 700, charged of the wall time" "$(pct "$8" "$3")" 70 3
 	expect_ok vgpuctl gpu del "$g" --force
 }
 
@@ -72,10 +95,10 @@ t_best_effort_idle() {
 	slices127 "$g"
 	shares "$B" "$C"
 	set -- $SHARES
-	within "best effort, 2 of 2:7" "$1" 22.2 3
-	within "best effort, 7 of 2:7" "$4" 77.8 3
-	busy=$(awk -v a="$2" -v b="$5" -v w="$3" 'BEGIN { printf "%.1f", 100 * (a + b) / w }')
-	within "GPU busy under best effort" "$busy" 100 5
+	tenant "best effort, 2 of 2:7" "$1" 22.2
+	tenant "best effort, 7 of 2:7" "$4" 77.8
+	within "best effort, 2 of 2:7, charged of the wall time" "$(pct "$2" "$3")" 22.2 3
+	within "best effort, 7 of 2:7, charged of the wall time" "$(pct "$5" "$3")" 77.8 3
 	expect_ok vgpuctl gpu del "$g" --force
 }
 
@@ -87,10 +110,14 @@ t_fixed_share_idle() {
 	slices127 "$g"
 	shares "$B" "$C"
 	set -- $SHARES
-	b=$(awk -v a="$2" -v w="$3" 'BEGIN { printf "%.1f", 100 * a / w }')
-	c=$(awk -v a="$5" -v w="$3" 'BEGIN { printf "%.1f", 100 * a / w }')
-	within "fixed share, weight 200, of the wall time" "$b" 20 3
-	within "fixed share, weight 700, of the wall time" "$c" 70 3
+	tenant "fixed share, 2 of 2:7" "$1" 22.2
+	tenant "fixed share, 7 of 2:7" "$4" 77.8
+	# Each busy slice got its share of the wall time, and no more: the
+	# idle slice's 10 % stayed unused.
+	within "fixed share, weight 200, charged of the wall time" "$(pct "$2" "$3")" 20 3
+	within "fixed share, weight 700, charged of the wall time" "$(pct "$5" "$3")" 70 3
+	idle=$(awk -v a="$2" -v b="$5" -v w="$3" 'BEGIN { printf "%.2f", 100 - 100 * (a + b) / w }')
+	within "fixed share, GPU time left unused" "$idle" 10 3
 	expect_ok vgpuctl gpu del "$g" --force
 }
 

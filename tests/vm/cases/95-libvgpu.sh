@@ -55,6 +55,13 @@ t_kill() {
 # Shares of the simulated GPU between three processes in slices weighted
 # 2:3:5 (test_share reads the weights back and checks within 2 points).
 t_shares() {
+	if [ "$VGPU_TIMING" = loose ]; then
+		# The simulated GPU is itself processes: under KASAN and TCG its
+		# tenants keep it busy a quarter of the time, and shares of so
+		# little mean nothing.  The stock kernel's run measures them.
+		echo "  shares: measured on the stock kernel only" >&2
+		return 0
+	fi
 	expect_ok vgpuctl gpu del 0 --force
 	g=$(new_sim_gpu 16G 132)
 	a=$(new_slice "$g" 1g.2gb --weight 200)
