@@ -716,6 +716,15 @@ fail:
 
 /* ---- backend operations ---- */
 
+/* Charge bytes to a client and its slice, region locked. */
+static void charge_locked(struct vshm_slice *sl, struct vshm_client *cl, u64 bytes)
+{
+	cl->charged += bytes;
+	sl->mem_used += bytes;
+	if (sl->mem_used > sl->mem_peak)
+		sl->mem_peak = sl->mem_used;
+}
+
 static int shm_charge(struct vgpu_slice *s, u64 bytes, u64 *used)
 {
 	struct shm_priv *p = P(s);
@@ -743,10 +752,7 @@ static int shm_charge(struct vgpu_slice *s, u64 bytes, u64 *used)
 			return -ENOSPC;
 		}
 	}
-	cl->charged += bytes;
-	sl->mem_used += bytes;
-	if (sl->mem_used > sl->mem_peak)
-		sl->mem_peak = sl->mem_used;
+	charge_locked(sl, cl, bytes);
 	if (sl->mem_used > sl->quota)
 		sl->over_quota++;
 	if (used)
@@ -801,10 +807,7 @@ static int shm_set_ctx_mem(struct vgpu_slice *s, u64 bytes, bool charge)
 			region_unlock(p);
 			return -ENOSPC;
 		}
-		sl->mem_used += more;
-		cl->charged += more;
-		if (sl->mem_used > sl->mem_peak)
-			sl->mem_peak = sl->mem_used;
+		charge_locked(sl, cl, more);
 	} else {
 		u64 less = cl->ctx_charged - want;
 

@@ -263,15 +263,9 @@ FC_API CUresult CUDAAPI cuDriverGetVersion(int *driverVersion)
 
 /* ---- the device ---- */
 
-#define DEV_BEGIN() \
-	CUresult r; \
-	fc_lock(); \
-	if ((r = fc_check_init())) \
-		goto out
-
 FC_API CUresult CUDAAPI cuDeviceGet(CUdevice *device, int ordinal)
 {
-	DEV_BEGIN();
+	FC_BEGIN();
 	if (!device)
 		r = CUDA_ERROR_INVALID_VALUE;
 	else if (ordinal != 0)
@@ -285,7 +279,7 @@ out:
 
 FC_API CUresult CUDAAPI cuDeviceGetCount(int *count)
 {
-	DEV_BEGIN();
+	FC_BEGIN();
 	if (!count)
 		r = CUDA_ERROR_INVALID_VALUE;
 	else
@@ -297,7 +291,7 @@ out:
 
 FC_API CUresult CUDAAPI cuDeviceGetName(char *name, int len, CUdevice dev)
 {
-	DEV_BEGIN();
+	FC_BEGIN();
 	if (!name || len <= 0)
 		r = CUDA_ERROR_INVALID_VALUE;
 	else if (!(r = fc_check_device(dev)))
@@ -310,7 +304,7 @@ out:
 static CUresult fc_device_uuid(CUuuid *uuid, CUdevice dev)
 {
 	static const char base[16] = "fakecuda-vgpu-\0";
-	DEV_BEGIN();
+	FC_BEGIN();
 	if (!uuid)
 		r = CUDA_ERROR_INVALID_VALUE;
 	else if (!(r = fc_check_device(dev))) {
@@ -335,7 +329,7 @@ FC_API CUresult CUDAAPI cuDeviceGetUuid_v2(CUuuid *uuid, CUdevice dev)
 
 FC_API CUresult CUDAAPI cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev)
 {
-	DEV_BEGIN();
+	FC_BEGIN();
 	if (!bytes)
 		r = CUDA_ERROR_INVALID_VALUE;
 	else if (!(r = fc_check_device(dev)))
@@ -420,7 +414,7 @@ static int fc_attribute(CUdevice_attribute a, const struct fc_params *p, int *v)
 
 FC_API CUresult CUDAAPI cuDeviceGetAttribute(int *pi, CUdevice_attribute attrib, CUdevice dev)
 {
-	DEV_BEGIN();
+	FC_BEGIN();
 	if (!pi)
 		r = CUDA_ERROR_INVALID_VALUE;
 	else if (!(r = fc_check_device(dev)) && fc_attribute(attrib, &fc_g.shm->params, pi))
@@ -432,7 +426,7 @@ out:
 
 FC_API CUresult CUDAAPI cuDeviceGetPCIBusId(char *pciBusId, int len, CUdevice dev)
 {
-	DEV_BEGIN();
+	FC_BEGIN();
 	if (!pciBusId || len <= 0)
 		r = CUDA_ERROR_INVALID_VALUE;
 	else if (!(r = fc_check_device(dev))) {
@@ -451,7 +445,7 @@ FC_API CUresult CUDAAPI cuDeviceGetByPCIBusId(CUdevice *dev, const char *pciBusI
 	unsigned int dom = 0, bus, d, fn = 0;
 	int n = -1;
 
-	DEV_BEGIN();
+	FC_BEGIN();
 	if (!dev || !pciBusId) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -541,7 +535,7 @@ static CUresult fc_ctx_create(CUcontext *pctx, unsigned int flags, CUdevice dev)
 {
 	struct fc_ctx *c;
 
-	DEV_BEGIN();
+	FC_BEGIN();
 	if (!pctx || !fc_ctx_flags_ok(flags)) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -613,7 +607,7 @@ static CUresult fc_ctx_destroy(CUcontext ctx)
 {
 	struct fc_ctx *c;
 
-	DEV_BEGIN();
+	FC_BEGIN();
 	c = fc_ctx_find(ctx);
 	if (!c || c->primary) {
 		r = CUDA_ERROR_INVALID_CONTEXT;
@@ -648,7 +642,7 @@ FC_API CUresult CUDAAPI cuCtxSetCurrent(CUcontext ctx)
 {
 	struct fc_ctx *c = NULL;
 
-	DEV_BEGIN();
+	FC_BEGIN();
 	if (ctx && !(c = fc_ctx_find(ctx))) {
 		r = CUDA_ERROR_INVALID_CONTEXT;
 		goto out;
@@ -668,7 +662,7 @@ out:
 
 FC_API CUresult CUDAAPI cuCtxGetCurrent(CUcontext *pctx)
 {
-	DEV_BEGIN();
+	FC_BEGIN();
 	if (!pctx)
 		r = CUDA_ERROR_INVALID_VALUE;
 	else
@@ -682,7 +676,7 @@ static CUresult fc_ctx_push(CUcontext ctx)
 {
 	struct fc_ctx *c;
 
-	DEV_BEGIN();
+	FC_BEGIN();
 	if (!(c = fc_ctx_find(ctx)))
 		r = CUDA_ERROR_INVALID_CONTEXT;
 	else
@@ -704,7 +698,7 @@ FC_API CUresult CUDAAPI cuCtxPushCurrent_v2(CUcontext ctx)
 
 static CUresult fc_ctx_pop(CUcontext *pctx)
 {
-	DEV_BEGIN();
+	FC_BEGIN();
 	if (!t_depth) {
 		r = CUDA_ERROR_INVALID_CONTEXT;
 		goto out;
@@ -731,7 +725,7 @@ static CUresult fc_ctx_get_device(CUdevice *device, CUcontext ctx)
 {
 	struct fc_ctx *c;
 
-	DEV_BEGIN();
+	FC_BEGIN();
 	if (!device) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -764,7 +758,7 @@ static CUresult fc_ctx_sync(CUcontext ctx)
 	struct fc_ctx *c;
 	uint64_t until = 0;
 
-	DEV_BEGIN();
+	FC_BEGIN();
 	if (ctx) {
 		if (!(c = fc_ctx_find(ctx)))
 			r = CUDA_ERROR_INVALID_CONTEXT;
@@ -798,7 +792,7 @@ FC_API CUresult CUDAAPI cuCtxSynchronize_v2(CUcontext ctx)
 
 FC_API CUresult CUDAAPI cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)
 {
-	DEV_BEGIN();
+	FC_BEGIN();
 	if (!pctx) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -825,7 +819,7 @@ out:
 
 static CUresult fc_primary_release(CUdevice dev)
 {
-	DEV_BEGIN();
+	FC_BEGIN();
 	if ((r = fc_check_device(dev)))
 		goto out;
 	if (!fc_g.primary_refs) {
@@ -851,7 +845,7 @@ FC_API CUresult CUDAAPI cuDevicePrimaryCtxRelease_v2(CUdevice dev)
 
 static CUresult fc_primary_reset(CUdevice dev)
 {
-	DEV_BEGIN();
+	FC_BEGIN();
 	if ((r = fc_check_device(dev)))
 		goto out;
 	if (fc_g.primary && fc_g.primary->alive)
@@ -874,7 +868,7 @@ FC_API CUresult CUDAAPI cuDevicePrimaryCtxReset_v2(CUdevice dev)
 
 FC_API CUresult CUDAAPI cuDevicePrimaryCtxGetState(CUdevice dev, unsigned int *flags, int *active)
 {
-	DEV_BEGIN();
+	FC_BEGIN();
 	if (!flags || !active)
 		r = CUDA_ERROR_INVALID_VALUE;
 	else if (!(r = fc_check_device(dev))) {
@@ -888,7 +882,7 @@ out:
 
 static CUresult fc_primary_set_flags(CUdevice dev, unsigned int flags, bool v2)
 {
-	DEV_BEGIN();
+	FC_BEGIN();
 	if ((r = fc_check_device(dev)))
 		goto out;
 	if (!fc_ctx_flags_ok(flags)) {

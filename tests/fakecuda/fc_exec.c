@@ -22,18 +22,6 @@
 #define FC_MAX_BLOCKS_PER_SM 32
 #define FC_MAX_THREADS_PER_SM 2048
 
-#define EX_BEGIN() \
-	CUresult r; \
-	fc_lock(); \
-	if ((r = fc_check_init())) \
-		goto out
-
-#define EX_CTX_BEGIN(c) \
-	struct fc_ctx *c; \
-	EX_BEGIN(); \
-	if ((r = fc_current(&c))) \
-		goto out
-
 /* ---- streams ---- */
 
 static struct fc_stream *fc_stream_per_thread(struct fc_ctx *ctx)
@@ -109,7 +97,7 @@ static CUresult fc_stream_create(CUstream *phStream, unsigned int flags, int pri
 {
 	struct fc_stream *s;
 
-	EX_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	if (!phStream || (flags & ~(unsigned int)CU_STREAM_NON_BLOCKING)) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -142,7 +130,7 @@ FC_API CUresult CUDAAPI cuStreamCreateWithPriority(CUstream *phStream, unsigned 
 
 FC_API CUresult CUDAAPI cuCtxGetStreamPriorityRange(int *leastPriority, int *greatestPriority)
 {
-	EX_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	(void)c;
 	if (leastPriority)
 		*leastPriority = 0;
@@ -157,7 +145,7 @@ static CUresult fc_stream_destroy(CUstream hStream)
 {
 	struct fc_stream *s;
 
-	EX_BEGIN();
+	FC_BEGIN();
 	s = fc_find(FC_T_STREAM, hStream);
 	if (!s || s->legacy || s->per_thread) {
 		r = CUDA_ERROR_INVALID_HANDLE;
@@ -186,7 +174,7 @@ static CUresult fc_stream_end(CUstream h, bool ptds, uint64_t *end)
 {
 	struct fc_stream *s;
 
-	EX_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	if (!(r = fc_stream_get(c, h, ptds, &s)))
 		*end = s->last_end;
 out:
@@ -243,7 +231,7 @@ static CUresult fc_stream_wait_event(CUstream h, CUevent ev, unsigned int flags,
 	struct fc_stream *s;
 	struct fc_event *e;
 
-	EX_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	if (flags & ~(unsigned int)CU_EVENT_WAIT_EXTERNAL) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -279,7 +267,7 @@ FC_API CUresult CUDAAPI cuEventCreate(CUevent *phEvent, unsigned int Flags)
 {
 	struct fc_event *e;
 
-	EX_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	if (!phEvent ||
 	    (Flags & ~(unsigned int)(CU_EVENT_BLOCKING_SYNC | CU_EVENT_DISABLE_TIMING |
 				     CU_EVENT_INTERPROCESS)) ||
@@ -306,7 +294,7 @@ static CUresult fc_event_record(CUevent ev, CUstream h, unsigned int flags, bool
 	struct fc_event *e;
 	uint64_t now;
 
-	EX_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	if (flags & ~(unsigned int)CU_EVENT_RECORD_EXTERNAL) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -353,7 +341,7 @@ static CUresult fc_event_time(CUevent ev, uint64_t *t)
 {
 	struct fc_event *e;
 
-	EX_BEGIN();
+	FC_BEGIN();
 	e = fc_find(FC_T_EVENT, ev);
 	if (!e)
 		r = CUDA_ERROR_INVALID_HANDLE;
@@ -393,7 +381,7 @@ static CUresult fc_event_elapsed(float *ms, CUevent start, CUevent end)
 	struct fc_event *a, *b;
 	uint64_t now;
 
-	EX_BEGIN();
+	FC_BEGIN();
 	if (!ms) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -430,7 +418,7 @@ static CUresult fc_event_destroy(CUevent ev)
 {
 	struct fc_event *e;
 
-	EX_BEGIN();
+	FC_BEGIN();
 	e = fc_find(FC_T_EVENT, ev);
 	if (!e) {
 		r = CUDA_ERROR_INVALID_HANDLE;
@@ -495,7 +483,7 @@ static CUresult fc_module_new(struct fc_ctx *c, CUmodule *module)
 
 static CUresult fc_module_load_data(CUmodule *module, const void *image)
 {
-	EX_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	if (!module || !image)
 		r = CUDA_ERROR_INVALID_VALUE;
 	else if (!fc_image_ok(image))
@@ -523,7 +511,7 @@ FC_API CUresult CUDAAPI cuModuleLoadDataEx(CUmodule *module, const void *image,
 
 FC_API CUresult CUDAAPI cuModuleLoad(CUmodule *module, const char *fname)
 {
-	EX_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	if (!module || !fname)
 		r = CUDA_ERROR_INVALID_VALUE;
 	else if (!(r = fc_read_image(fname)))
@@ -570,7 +558,7 @@ FC_API CUresult CUDAAPI cuModuleGetFunction(CUfunction *hfunc, CUmodule hmod, co
 	struct fc_module *m;
 	struct fc_func *f;
 
-	EX_BEGIN();
+	FC_BEGIN();
 	if (!hfunc || !name) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -610,7 +598,7 @@ FC_API CUresult CUDAAPI cuModuleUnload(CUmodule hmod)
 {
 	struct fc_module *m;
 
-	EX_BEGIN();
+	FC_BEGIN();
 	m = fc_find(FC_T_MODULE, hmod);
 	if (!m)
 		r = CUDA_ERROR_INVALID_HANDLE;
@@ -642,7 +630,7 @@ FC_API CUresult CUDAAPI cuLibraryLoadData(CUlibrary *library, const void *code,
 					  unsigned int numJitOptions, CUlibraryOption *libraryOptions,
 					  void **libraryOptionValues, unsigned int numLibraryOptions)
 {
-	EX_BEGIN();
+	FC_BEGIN();
 	if (!library || !code || !fc_options_ok(numJitOptions, jitOptions, jitOptionsValues) ||
 	    !fc_options_ok(numLibraryOptions, libraryOptions, libraryOptionValues))
 		r = CUDA_ERROR_INVALID_VALUE;
@@ -662,7 +650,7 @@ FC_API CUresult CUDAAPI cuLibraryLoadFromFile(CUlibrary *library, const char *fi
 					      void **libraryOptionValues,
 					      unsigned int numLibraryOptions)
 {
-	EX_BEGIN();
+	FC_BEGIN();
 	if (!library || !fileName || !fc_options_ok(numJitOptions, jitOptions, jitOptionsValues) ||
 	    !fc_options_ok(numLibraryOptions, libraryOptions, libraryOptionValues))
 		r = CUDA_ERROR_INVALID_VALUE;
@@ -679,7 +667,7 @@ FC_API CUresult CUDAAPI cuLibraryGetKernel(CUkernel *pKernel, CUlibrary library,
 	struct fc_kernel *k = NULL;
 	struct fc_obj *o;
 
-	EX_BEGIN();
+	FC_BEGIN();
 	if (!pKernel || !name) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -719,7 +707,7 @@ FC_API CUresult CUDAAPI cuKernelGetFunction(CUfunction *pFunc, CUkernel kernel)
 	struct fc_kernel *k;
 	struct fc_func *f;
 
-	EX_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	if (!pFunc) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -744,7 +732,7 @@ FC_API CUresult CUDAAPI cuLibraryUnload(CUlibrary library)
 	struct fc_library *l;
 	struct fc_obj *o, *n;
 
-	EX_BEGIN();
+	FC_BEGIN();
 	l = fc_find(FC_T_LIBRARY, library);
 	if (!l) {
 		r = CUDA_ERROR_INVALID_HANDLE;
@@ -846,7 +834,7 @@ static CUresult fc_launch(const void *f, unsigned int gx, unsigned int gy, unsig
 	struct fc_stream *s;
 	uint64_t dur;
 
-	EX_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	if ((r = fc_func_resolve(c, f)) ||
 	    (r = fc_check_dims(gx, gy, gz, bx, by, bz, shmem)) ||
 	    (r = fc_check_extra(kernelParams, extra)) ||
@@ -936,7 +924,7 @@ FC_API CUresult CUDAAPI cuGraphCreate(CUgraph *phGraph, unsigned int flags)
 {
 	struct fc_graph *g;
 
-	EX_BEGIN();
+	FC_BEGIN();
 	if (!phGraph || flags) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -997,7 +985,7 @@ static CUresult fc_graph_add_kernel(CUgraphNode *phNode, CUgraph hGraph, const C
 {
 	const void *f;
 
-	EX_BEGIN();
+	FC_BEGIN();
 	if (!p) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -1060,7 +1048,7 @@ FC_API CUresult CUDAAPI cuGraphAddKernelNode_v2(CUgraphNode *phGraphNode, CUgrap
 FC_API CUresult CUDAAPI cuGraphAddEmptyNode(CUgraphNode *phGraphNode, CUgraph hGraph,
 					    const CUgraphNode *dependencies, size_t numDependencies)
 {
-	EX_BEGIN();
+	FC_BEGIN();
 	r = fc_graph_add(phGraphNode, hGraph, dependencies, numDependencies, false, 0);
 out:
 	fc_unlock();
@@ -1077,7 +1065,7 @@ static CUresult fc_graph_instantiate(CUgraphExec *phExec, CUgraph hGraph, unsign
 	struct fc_graph *g;
 	struct fc_exec *x;
 
-	EX_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	(void)c;
 	g = fc_find(FC_T_GRAPH, hGraph);
 	if (!phExec || !g || (flags & ~(unsigned long long)FC_INSTANTIATE_FLAGS)) {
@@ -1140,7 +1128,7 @@ static CUresult fc_graph_launch(CUgraphExec hExec, CUstream h, bool ptds)
 	struct fc_stream *s;
 	struct fc_exec *x;
 
-	EX_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	x = fc_find(FC_T_EXEC, hExec);
 	if (!x) {
 		r = CUDA_ERROR_INVALID_VALUE;
@@ -1174,7 +1162,7 @@ FC_API CUresult CUDAAPI cuGraphExecDestroy(CUgraphExec hGraphExec)
 {
 	struct fc_exec *x;
 
-	EX_BEGIN();
+	FC_BEGIN();
 	x = fc_find(FC_T_EXEC, hGraphExec);
 	if (!x)
 		r = CUDA_ERROR_INVALID_VALUE;
@@ -1200,7 +1188,7 @@ FC_API CUresult CUDAAPI cuGraphDestroy(CUgraph hGraph)
 {
 	struct fc_graph *g;
 
-	EX_BEGIN();
+	FC_BEGIN();
 	g = fc_find(FC_T_GRAPH, hGraph);
 	if (!g)
 		r = CUDA_ERROR_INVALID_VALUE;

@@ -228,6 +228,24 @@ void *fc_find(enum fc_type t, const void *handle) FC_HIDDEN;
 CUresult fc_check_init(void) FC_HIDDEN;
 /* With fc_lock held: the calling thread's current, live context. */
 CUresult fc_current(struct fc_ctx **out) FC_HIDDEN;
+
+/*
+ * The start of an entry point after its declarations: declares the result
+ * r and takes fc_lock; a failure (here: no cuInit) goes to the function's
+ * "out:" label, which unlocks and returns r.
+ */
+#define FC_BEGIN() \
+	CUresult r; \
+	fc_lock(); \
+	if ((r = fc_check_init())) \
+		goto out
+
+/* FC_BEGIN(), then c, the calling thread's current context. */
+#define FC_CTX_BEGIN(c) \
+	struct fc_ctx *c; \
+	FC_BEGIN(); \
+	if ((r = fc_current(&c))) \
+		goto out
 CUresult fc_check_device(CUdevice dev) FC_HIDDEN;
 
 /* device memory accounting (fc_lock held) */

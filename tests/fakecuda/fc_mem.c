@@ -17,18 +17,6 @@
 
 #define ROUND_UP(x, a) ((((x) + (a) - 1) / (a)) * (a))
 
-#define MEM_BEGIN() \
-	CUresult r; \
-	fc_lock(); \
-	if ((r = fc_check_init())) \
-		goto out
-
-#define MEM_CTX_BEGIN(c) \
-	struct fc_ctx *c; \
-	MEM_BEGIN(); \
-	if ((r = fc_current(&c))) \
-		goto out
-
 static void *fc_map(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -168,7 +156,7 @@ static bool fc_any_range_ok(uintptr_t p, size_t n, bool write)
 
 FC_API CUresult CUDAAPI cuMemGetInfo_v2(size_t *free_bytes, size_t *total)
 {
-	MEM_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	(void)c;
 	if (!free_bytes || !total) {
 		r = CUDA_ERROR_INVALID_VALUE;
@@ -192,7 +180,7 @@ FC_API CUresult CUDAAPI cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
 {
 	struct fc_alloc *a;
 
-	MEM_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	if (!dptr || !bytesize) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -211,7 +199,7 @@ FC_API CUresult CUDAAPI cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pPitch, si
 	struct fc_alloc *a;
 	size_t pitch;
 
-	MEM_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	if (!dptr || !pPitch || !WidthInBytes || !Height ||
 	    (ElementSizeBytes != 4 && ElementSizeBytes != 8 && ElementSizeBytes != 16) ||
 	    WidthInBytes > SIZE_MAX - FC_PITCH_ALIGN) {
@@ -237,7 +225,7 @@ FC_API CUresult CUDAAPI cuMemAllocManaged(CUdeviceptr *dptr, size_t bytesize, un
 {
 	struct fc_alloc *a;
 
-	MEM_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	if (!dptr || !bytesize || (flags != CU_MEM_ATTACH_GLOBAL && flags != CU_MEM_ATTACH_HOST)) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -257,7 +245,7 @@ FC_API CUresult CUDAAPI cuMemFree_v2(CUdeviceptr dptr)
 {
 	struct fc_alloc *a;
 
-	MEM_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	(void)c;
 	if (!dptr)
 		goto out;	/* freeing NULL does nothing */
@@ -279,7 +267,7 @@ static CUresult fc_host_alloc(void **pp, size_t bytesize, unsigned int flags)
 {
 	struct fc_alloc *a;
 
-	MEM_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	if (!pp || !bytesize ||
 	    (flags & ~(unsigned int)(CU_MEMHOSTALLOC_PORTABLE | CU_MEMHOSTALLOC_DEVICEMAP |
 				     CU_MEMHOSTALLOC_WRITECOMBINED))) {
@@ -308,7 +296,7 @@ FC_API CUresult CUDAAPI cuMemFreeHost(void *p)
 {
 	struct fc_alloc *a;
 
-	MEM_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	(void)c;
 	a = fc_alloc_at((uintptr_t)p, true);
 	if (!a)
@@ -462,7 +450,7 @@ static CUresult fc_alloc_async(CUdeviceptr *dptr, size_t bytesize, CUmemoryPool 
 	struct fc_stream *s;
 	struct fc_pool *p;
 
-	MEM_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	if (!dptr || !bytesize) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -513,7 +501,7 @@ static CUresult fc_free_async(CUdeviceptr dptr, CUstream hStream, bool ptds)
 	struct fc_stream *s;
 	struct fc_alloc *a;
 
-	MEM_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	if ((r = fc_stream_get(c, hStream, ptds, &s)))
 		goto out;
 	a = fc_alloc_at(dptr, false);
@@ -545,7 +533,7 @@ FC_API CUresult CUDAAPI cuDeviceGetDefaultMemPool(CUmemoryPool *pool_out, CUdevi
 {
 	struct fc_pool *p;
 
-	MEM_BEGIN();
+	FC_BEGIN();
 	if (!pool_out)
 		r = CUDA_ERROR_INVALID_VALUE;
 	else if (!(r = fc_check_device(dev)) && !(r = fc_default_pool_get(&p)))
@@ -559,7 +547,7 @@ FC_API CUresult CUDAAPI cuDeviceGetMemPool(CUmemoryPool *pool, CUdevice dev)
 {
 	struct fc_pool *p;
 
-	MEM_BEGIN();
+	FC_BEGIN();
 	if (!pool)
 		r = CUDA_ERROR_INVALID_VALUE;
 	else if (!(r = fc_check_device(dev)) && !(r = fc_default_pool_get(&p)))
@@ -573,7 +561,7 @@ FC_API CUresult CUDAAPI cuDeviceSetMemPool(CUdevice dev, CUmemoryPool pool)
 {
 	struct fc_pool *p;
 
-	MEM_BEGIN();
+	FC_BEGIN();
 	if ((r = fc_check_device(dev)) || (r = fc_default_pool_get(&p)))
 		goto out;
 	p = (struct fc_pool *)pool;
@@ -590,7 +578,7 @@ FC_API CUresult CUDAAPI cuMemPoolCreate(CUmemoryPool *pool, const CUmemPoolProps
 {
 	struct fc_pool *p;
 
-	MEM_BEGIN();
+	FC_BEGIN();
 	if (!pool || !poolProps || poolProps->allocType != CU_MEM_ALLOCATION_TYPE_PINNED) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -619,7 +607,7 @@ FC_API CUresult CUDAAPI cuMemPoolDestroy(CUmemoryPool pool)
 {
 	struct fc_pool *p = (struct fc_pool *)pool;
 
-	MEM_BEGIN();
+	FC_BEGIN();
 	if (!fc_pool_live(p) || p->is_default) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -640,7 +628,7 @@ FC_API CUresult CUDAAPI cuMemPoolTrimTo(CUmemoryPool pool, size_t minBytesToKeep
 {
 	struct fc_pool *p = (struct fc_pool *)pool;
 
-	MEM_BEGIN();
+	FC_BEGIN();
 	if (!fc_pool_live(p))
 		r = CUDA_ERROR_INVALID_VALUE;
 	else
@@ -654,7 +642,7 @@ FC_API CUresult CUDAAPI cuMemPoolSetAttribute(CUmemoryPool pool, CUmemPool_attri
 {
 	struct fc_pool *p = (struct fc_pool *)pool;
 
-	MEM_BEGIN();
+	FC_BEGIN();
 	if (!fc_pool_live(p) || !value) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -693,7 +681,7 @@ FC_API CUresult CUDAAPI cuMemPoolGetAttribute(CUmemoryPool pool, CUmemPool_attri
 {
 	struct fc_pool *p = (struct fc_pool *)pool;
 
-	MEM_BEGIN();
+	FC_BEGIN();
 	if (!fc_pool_live(p) || !value) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -743,7 +731,7 @@ FC_API CUresult CUDAAPI cuMemGetAllocationGranularity(size_t *granularity,
 						      const CUmemAllocationProp *prop,
 						      CUmemAllocationGranularity_flags option)
 {
-	MEM_BEGIN();
+	FC_BEGIN();
 	if (!granularity || !prop || prop->type != CU_MEM_ALLOCATION_TYPE_PINNED ||
 	    (option != CU_MEM_ALLOC_GRANULARITY_MINIMUM &&
 	     option != CU_MEM_ALLOC_GRANULARITY_RECOMMENDED)) {
@@ -763,7 +751,7 @@ FC_API CUresult CUDAAPI cuMemCreate(CUmemGenericAllocationHandle *handle, size_t
 	struct fc_vmm_handle *h;
 	int dev;
 
-	MEM_BEGIN();
+	FC_BEGIN();
 	if (!handle || !prop || flags || prop->type != CU_MEM_ALLOCATION_TYPE_PINNED ||
 	    !size || size % FC_GRANULARITY) {
 		r = CUDA_ERROR_INVALID_VALUE;
@@ -816,7 +804,7 @@ FC_API CUresult CUDAAPI cuMemRelease(CUmemGenericAllocationHandle handle)
 {
 	struct fc_vmm_handle *h;
 
-	MEM_BEGIN();
+	FC_BEGIN();
 	h = fc_vmm_handle_find(handle);
 	if (!h) {
 		r = CUDA_ERROR_INVALID_VALUE;
@@ -839,7 +827,7 @@ FC_API CUresult CUDAAPI cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_
 	size_t len;
 	void *p;
 
-	MEM_BEGIN();
+	FC_BEGIN();
 	if (!alignment)
 		alignment = FC_GRANULARITY;
 	if (!ptr || !size || size % FC_GRANULARITY || flags ||
@@ -884,7 +872,7 @@ FC_API CUresult CUDAAPI cuMemAddressFree(CUdeviceptr ptr, size_t size)
 	struct fc_vmm_reserve *v = NULL;
 	struct fc_obj *o;
 
-	MEM_BEGIN();
+	FC_BEGIN();
 	for (o = fc_g.lists[FC_T_VMM_RESERVE].next; o != &fc_g.lists[FC_T_VMM_RESERVE]; o = o->next)
 		if (((struct fc_vmm_reserve *)o)->base == ptr &&
 		    ((struct fc_vmm_reserve *)o)->size == size)
@@ -916,7 +904,7 @@ FC_API CUresult CUDAAPI cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
 	bool inside = false;
 	void *p;
 
-	MEM_BEGIN();
+	FC_BEGIN();
 	h = fc_vmm_handle_find(handle);
 	if (!h || flags || !size || size % FC_GRANULARITY || offset % FC_GRANULARITY ||
 	    offset > h->size || size > h->size - offset || ptr % FC_GRANULARITY) {
@@ -974,25 +962,37 @@ static void fc_vmm_map_destroy(struct fc_vmm_map *m, bool uncharge)
 		fc_vmm_handle_destroy(h, uncharge);
 }
 
-FC_API CUresult CUDAAPI cuMemUnmap(CUdeviceptr ptr, size_t size)
+/*
+ * Every mapping that [@ptr, @ptr + @size) overlaps must lie wholly inside it
+ * (CUDA_ERROR_INVALID_VALUE otherwise); *@covered: their bytes.
+ */
+static CUresult fc_vmm_whole_maps(uintptr_t ptr, size_t size, size_t *covered)
 {
-	struct fc_obj *o, *n;
-	bool any = false;
+	struct fc_obj *o;
 
-	MEM_BEGIN();
-	/* whole mappings only */
+	*covered = 0;
 	for (o = fc_g.lists[FC_T_VMM_MAP].next; o != &fc_g.lists[FC_T_VMM_MAP]; o = o->next) {
 		struct fc_vmm_map *m = (struct fc_vmm_map *)o;
 
 		if (!fc_overlaps(m->base, m->size, ptr, size))
 			continue;
-		if (m->base < ptr || m->base + m->size > ptr + size) {
-			r = CUDA_ERROR_INVALID_VALUE;
-			goto out;
-		}
-		any = true;
+		if (m->base < ptr || m->base + m->size > ptr + size)
+			return CUDA_ERROR_INVALID_VALUE;
+		*covered += m->size;	/* never 0: cuMemMap refuses size 0 */
 	}
-	if (!any || !size) {
+	return CUDA_SUCCESS;
+}
+
+FC_API CUresult CUDAAPI cuMemUnmap(CUdeviceptr ptr, size_t size)
+{
+	struct fc_obj *o, *n;
+	size_t covered;
+
+	FC_BEGIN();
+	/* whole mappings only */
+	if ((r = fc_vmm_whole_maps(ptr, size, &covered)))
+		goto out;
+	if (!covered || !size) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
 	}
@@ -1011,10 +1011,10 @@ FC_API CUresult CUDAAPI cuMemSetAccess(CUdeviceptr ptr, size_t size, const CUmem
 				       size_t count)
 {
 	struct fc_obj *o;
-	size_t covered = 0;
+	size_t covered;
 	int prot = -1;
 
-	MEM_BEGIN();
+	FC_BEGIN();
 	if (!desc || !count || !size) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -1036,17 +1036,8 @@ FC_API CUresult CUDAAPI cuMemSetAccess(CUdeviceptr ptr, size_t size, const CUmem
 		}
 	}
 	/* the range must be mapped all through, by whole mappings */
-	for (o = fc_g.lists[FC_T_VMM_MAP].next; o != &fc_g.lists[FC_T_VMM_MAP]; o = o->next) {
-		struct fc_vmm_map *m = (struct fc_vmm_map *)o;
-
-		if (!fc_overlaps(m->base, m->size, ptr, size))
-			continue;
-		if (m->base < ptr || m->base + m->size > ptr + size) {
-			r = CUDA_ERROR_INVALID_VALUE;
-			goto out;
-		}
-		covered += m->size;
-	}
+	if ((r = fc_vmm_whole_maps(ptr, size, &covered)))
+		goto out;
 	if (covered != size) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -1150,7 +1141,7 @@ static CUresult fc_array_create(void **out, const CUDA_ARRAY3D_DESCRIPTOR *d,
 	struct fc_array *a;
 	size_t bytes;
 
-	MEM_CTX_BEGIN(c);
+	FC_CTX_BEGIN(c);
 	if (!out || !d) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;
@@ -1230,7 +1221,7 @@ static CUresult fc_array_free(void *h, bool mipmapped)
 {
 	struct fc_array *a;
 
-	MEM_BEGIN();
+	FC_BEGIN();
 	a = fc_find(FC_T_ARRAY, h);
 	if (!a || a->mipmapped != mipmapped)
 		r = CUDA_ERROR_INVALID_HANDLE;
@@ -1256,26 +1247,33 @@ FC_API CUresult CUDAAPI cuMipmappedArrayDestroy(CUmipmappedArray hMipmappedArray
 enum fc_copy_kind { FC_HTOD, FC_DTOH, FC_DTOD, FC_ANY };
 
 /*
- * A synchronous copy first waits, like the driver's, for the work queued
- * on the default stream; an asynchronous one (@stream valid) does not.
+ * The start of a copy or memset, fc_lock held: a synchronous one first
+ * waits, like the driver's, for the work queued on the default stream
+ * (fc_lock dropped meanwhile, *@c the current context again after it); an
+ * asynchronous one finds its stream (@hStream valid), *@s.
  */
+static CUresult fc_copy_start(struct fc_ctx **c, bool async, CUstream hStream,
+			      bool per_thread, struct fc_stream **s)
+{
+	uint64_t until;
+
+	if (async)
+		return fc_stream_get(*c, hStream, per_thread, s);
+	until = fc_sync_copy_deadline(*c, per_thread);
+	fc_unlock();
+	fc_wait_until(until);
+	fc_lock();
+	return fc_current(c);
+}
+
 static CUresult fc_copy(uintptr_t dst, uintptr_t src, size_t n, enum fc_copy_kind k,
 			bool async, CUstream hStream, bool per_thread)
 {
-	uint64_t until;
 	struct fc_stream *s;
 
-	MEM_CTX_BEGIN(c);
-	if (async && (r = fc_stream_get(c, hStream, per_thread, &s)))
+	FC_CTX_BEGIN(c);
+	if ((r = fc_copy_start(&c, async, hStream, per_thread, &s)))
 		goto out;
-	if (!async) {
-		until = fc_sync_copy_deadline(c, per_thread);
-		fc_unlock();
-		fc_wait_until(until);
-		fc_lock();
-		if ((r = fc_current(&c)))
-			goto out;
-	}
 	if (!n)
 		goto out;
 	switch (k) {
@@ -1397,19 +1395,10 @@ static CUresult fc_set(CUdeviceptr dst, uint32_t v, unsigned int width, size_t n
 		       CUstream hStream, bool per_thread)
 {
 	struct fc_stream *s;
-	uint64_t until;
 
-	MEM_CTX_BEGIN(c);
-	if (async && (r = fc_stream_get(c, hStream, per_thread, &s)))
+	FC_CTX_BEGIN(c);
+	if ((r = fc_copy_start(&c, async, hStream, per_thread, &s)))
 		goto out;
-	if (!async) {
-		until = fc_sync_copy_deadline(c, per_thread);
-		fc_unlock();
-		fc_wait_until(until);
-		fc_lock();
-		if ((r = fc_current(&c)))
-			goto out;
-	}
 	if (dst % width) {
 		r = CUDA_ERROR_INVALID_VALUE;
 		goto out;

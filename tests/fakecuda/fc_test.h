@@ -20,39 +20,10 @@
 #include <unistd.h>
 
 #include "fakecuda.h"
+#include "../include/check.h"
 
 #define MiB (1ULL << 20)
 #define MS (1000000ULL)
-
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, \
-			__func__, #cond); \
-		exit(1); \
-	} \
-} while (0)
-
-#define CHECK_EQ(a, b) do { \
-	unsigned long long _a = (unsigned long long)(a), _b = (unsigned long long)(b); \
-	if (_a != _b) { \
-		fprintf(stderr, "%s:%d: %s: %s == %llu, want %s == %llu\n", __FILE__, \
-			__LINE__, __func__, #a, _a, #b, _b); \
-		exit(1); \
-	} \
-} while (0)
-
-#define CU(call, want) do { \
-	CUresult _r = (call); \
-	if (_r != (want)) { \
-		const char *_n = NULL; \
-		cuGetErrorName(_r, &_n); \
-		fprintf(stderr, "%s:%d: %s returned %d (%s), want %s\n", __FILE__, \
-			__LINE__, #call, (int)_r, _n ? _n : "?", #want); \
-		exit(1); \
-	} \
-} while (0)
-
-#define OK(call) CU(call, CUDA_SUCCESS)
 
 static pid_t fct_owner;
 

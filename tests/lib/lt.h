@@ -29,6 +29,7 @@
 #include <vgpu/vgpu.h>
 
 #include "fakecuda.h"
+#include "../include/check.h"
 
 #define KiB (1ULL << 10)
 #define MiB (1ULL << 20)
@@ -36,35 +37,6 @@
 #define MS 1000000ULL
 #define SEC 1000000000ULL
 
-#define CHECK(cond) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, \
-			__func__, #cond); \
-		exit(1); \
-	} \
-} while (0)
-
-#define CHECK_EQ(a, b) do { \
-	unsigned long long _a = (unsigned long long)(a), _b = (unsigned long long)(b); \
-	if (_a != _b) { \
-		fprintf(stderr, "%s:%d: %s: %s == %llu, want %s == %llu\n", __FILE__, \
-			__LINE__, __func__, #a, _a, #b, _b); \
-		exit(1); \
-	} \
-} while (0)
-
-#define CU(call, want) do { \
-	CUresult _r = (call); \
-	if (_r != (want)) { \
-		const char *_n = NULL; \
-		cuGetErrorName(_r, &_n); \
-		fprintf(stderr, "%s:%d: %s returned %d (%s), want %s\n", __FILE__, \
-			__LINE__, #call, (int)_r, _n ? _n : "?", #want); \
-		exit(1); \
-	} \
-} while (0)
-
-#define OK(call) CU(call, CUDA_SUCCESS)
 #define OOM(call) CU(call, CUDA_ERROR_OUT_OF_MEMORY)
 
 /* The per-thread-stream entry points cuda.h declares only for such builds. */

@@ -8,46 +8,7 @@
 #include <string.h>
 
 #include "vgpuctl.h"
-
-static int checks, failures;
-
-#define CHECK(cond) do {						\
-	checks++;							\
-	if (!(cond)) {							\
-		failures++;						\
-		fprintf(stderr, "%s:%d: CHECK(%s) failed\n",		\
-			__FILE__, __LINE__, #cond);			\
-	}								\
-} while (0)
-
-#define CHECK_INT(a, b) do {						\
-	long long a_ = (a), b_ = (b);					\
-	checks++;							\
-	if (a_ != b_) {							\
-		failures++;						\
-		fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n",	\
-			__FILE__, __LINE__, #a, a_, b_);		\
-	}								\
-} while (0)
-
-#define CHECK_STR(a, b) do {						\
-	const char *a_ = (a), *b_ = (b);				\
-	checks++;							\
-	if (strcmp(a_, b_)) {						\
-		failures++;						\
-		fprintf(stderr, "%s:%d: %s == \"%s\", expected \"%s\"\n", \
-			__FILE__, __LINE__, #a, a_, b_);		\
-	}								\
-} while (0)
-
-#define CHECK_HAS(msg, text) do {					\
-	checks++;							\
-	if (!strstr((msg), (text))) {					\
-		failures++;						\
-		fprintf(stderr, "%s:%d: \"%s\" lacks \"%s\"\n",		\
-			__FILE__, __LINE__, (msg), (text));		\
-	}								\
-} while (0)
+#include "vgpuctl_test.h"
 
 /* argv arrays for getopt, which reorders them. */
 #define ARGV(...) ((char *[]){ __VA_ARGS__, NULL })
@@ -371,6 +332,5 @@ int main(void)
 	test_slice_create();
 	test_slice_set();
 	test_common_options();
-	printf("test_vgpuctl_args: %d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return check_report("test_vgpuctl_args");
 }

@@ -15,46 +15,7 @@
 #include <json.h>
 
 #include "vgpuctl.h"
-
-static int checks, failures;
-
-#define CHECK(cond) do {						\
-	checks++;							\
-	if (!(cond)) {							\
-		failures++;						\
-		fprintf(stderr, "%s:%d: CHECK(%s) failed\n",		\
-			__FILE__, __LINE__, #cond);			\
-	}								\
-} while (0)
-
-#define CHECK_INT(a, b) do {						\
-	long long a_ = (a), b_ = (b);					\
-	checks++;							\
-	if (a_ != b_) {							\
-		failures++;						\
-		fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n",	\
-			__FILE__, __LINE__, #a, a_, b_);		\
-	}								\
-} while (0)
-
-#define CHECK_STR(a, b) do {						\
-	const char *a_ = (a), *b_ = (b);				\
-	checks++;							\
-	if (strcmp(a_, b_)) {						\
-		failures++;						\
-		fprintf(stderr, "%s:%d: %s == \"%s\", expected \"%s\"\n", \
-			__FILE__, __LINE__, #a, a_, b_);		\
-	}								\
-} while (0)
-
-#define CHECK_HAS(s, text) do {						\
-	checks++;							\
-	if (!strstr((s), (text))) {					\
-		failures++;						\
-		fprintf(stderr, "%s:%d: \"%s\" lacks \"%s\"\n",		\
-			__FILE__, __LINE__, (s), (text));		\
-	}								\
-} while (0)
+#include "vgpuctl_test.h"
 
 static const char *bin;
 static char out[16384], err[4096];
@@ -337,6 +298,5 @@ int main(void)
 		test_fake_cuda(fake);
 	else
 		printf("test_vgpuctl_cli: VGPUCTL_FAKECUDA_DIR unset, CUDA probe not tested\n");
-	printf("test_vgpuctl_cli: %d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return check_report("test_vgpuctl_cli");
 }

@@ -6,7 +6,6 @@
  * kernel's own generic netlink controller ("nlctrl"), which needs no module.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,47 +16,7 @@
 #include <netlink/genl/genl.h>
 
 #include "vgpuctl.h"
-
-static int checks, failures;
-
-#define CHECK(cond) do {						\
-	checks++;							\
-	if (!(cond)) {							\
-		failures++;						\
-		fprintf(stderr, "%s:%d: CHECK(%s) failed\n",		\
-			__FILE__, __LINE__, #cond);			\
-	}								\
-} while (0)
-
-#define CHECK_INT(a, b) do {						\
-	long long a_ = (a), b_ = (b);					\
-	checks++;							\
-	if (a_ != b_) {							\
-		failures++;						\
-		fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n",	\
-			__FILE__, __LINE__, #a, a_, b_);		\
-	}								\
-} while (0)
-
-#define CHECK_U64(a, b) do {						\
-	uint64_t a_ = (a), b_ = (b);					\
-	checks++;							\
-	if (a_ != b_) {							\
-		failures++;						\
-		fprintf(stderr, "%s:%d: %s == %" PRIu64 ", expected %" PRIu64 "\n", \
-			__FILE__, __LINE__, #a, a_, b_);		\
-	}								\
-} while (0)
-
-#define CHECK_STR(a, b) do {						\
-	const char *a_ = (a), *b_ = (b);				\
-	checks++;							\
-	if (strcmp(a_, b_)) {						\
-		failures++;						\
-		fprintf(stderr, "%s:%d: %s == \"%s\", expected \"%s\"\n", \
-			__FILE__, __LINE__, #a, a_, b_);		\
-	}								\
-} while (0)
+#include "vgpuctl_test.h"
 
 /* A SLICE_NEW request as vgpuctl builds it, with the header completed. */
 static struct nl_msg *slice_new_request(void)
@@ -449,6 +408,5 @@ int main(void)
 	test_reply_objects();
 	test_requests();
 	test_live_nlctrl();
-	printf("test_vgpuctl_netlink: %d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return check_report("test_vgpuctl_netlink");
 }

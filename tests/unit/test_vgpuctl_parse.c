@@ -3,52 +3,11 @@
  * vgpuctl: command-line values (tools/vgpuctl/parse.c) and their formatting.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "vgpuctl.h"
-
-static int checks, failures;
-
-#define CHECK(cond) do {						\
-	checks++;							\
-	if (!(cond)) {							\
-		failures++;						\
-		fprintf(stderr, "%s:%d: CHECK(%s) failed\n",		\
-			__FILE__, __LINE__, #cond);			\
-	}								\
-} while (0)
-
-#define CHECK_INT(a, b) do {						\
-	long long a_ = (a), b_ = (b);					\
-	checks++;							\
-	if (a_ != b_) {							\
-		failures++;						\
-		fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n",	\
-			__FILE__, __LINE__, #a, a_, b_);		\
-	}								\
-} while (0)
-
-#define CHECK_U64(a, b) do {						\
-	uint64_t a_ = (a), b_ = (b);					\
-	checks++;							\
-	if (a_ != b_) {							\
-		failures++;						\
-		fprintf(stderr, "%s:%d: %s == %" PRIu64 ", expected %" PRIu64 "\n", \
-			__FILE__, __LINE__, #a, a_, b_);		\
-	}								\
-} while (0)
-
-#define CHECK_STR(a, b) do {						\
-	const char *a_ = (a), *b_ = (b);				\
-	checks++;							\
-	if (strcmp(a_, b_)) {						\
-		failures++;						\
-		fprintf(stderr, "%s:%d: %s == \"%s\", expected \"%s\"\n", \
-			__FILE__, __LINE__, #a, a_, b_);		\
-	}								\
-} while (0)
+#include "vgpuctl_test.h"
 
 /* The message names the option and quotes the bad text. */
 #define CHECK_MSG(e, opt, text) do {					\
@@ -423,6 +382,5 @@ int main(void)
 	test_pci();
 	test_names();
 	test_format();
-	printf("test_vgpuctl_parse: %d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return check_report("test_vgpuctl_parse");
 }

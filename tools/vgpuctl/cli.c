@@ -89,6 +89,29 @@ int vg_positionals(int argc, char **argv, const char *cmd,
 	return n;
 }
 
+int vg_getopt(int argc, char **argv, const char *shortopts,
+	      const struct option *longopts, const char *cmd, vg_opt_fn fn,
+	      void *arg, struct vg_err *e)
+{
+	int c, ret;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		ret = vg_common_opt(c);
+		if (ret == VG_HELP)
+			return VG_HELP;
+		if (!ret)
+			continue;
+		ret = fn ? fn(c, optarg, arg, e) : 1;
+		if (ret > 0)
+			return vg_getopt_error(c, argv, cmd, e);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int vg_parse_args(int argc, char **argv, const char *cmd,
 		  const char *const *names, int min, int max, char **pos,
 		  struct vg_err *e)
@@ -97,19 +120,25 @@ int vg_parse_args(int argc, char **argv, const char *cmd,
 		VG_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
-	int c, ret;
+	int ret;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		ret = vg_common_opt(c);
-		if (ret < 0)
-			return vg_getopt_error(c, argv, cmd, e);
-		if (ret == VG_HELP)
-			return VG_HELP;
-	}
+	ret = vg_getopt(argc, argv, ":h", longopts, cmd, NULL, NULL, e);
+	if (ret)
+		return ret;
 	ret = vg_positionals(argc, argv, cmd, names, min, max, pos, e);
 	return ret < 0 ? ret : 0;
+}
+
+int vg_parse_exit(int ret, const char *object, const char *help,
+		  const struct vg_err *e)
+{
+	if (ret == VG_HELP) {
+		fputs(help, stdout);
+		return VG_EXIT_OK;
+	}
+	if (ret < 0)
+		return vg_usage_error(object, e->msg);
+	return -1;
 }
 
 int vg_sysfs_write(const char *path, const char *val)

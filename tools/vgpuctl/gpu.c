@@ -78,6 +78,38 @@ static int sched_opt(int c, const char *arg, bool *has_policy, uint32_t *policy,
 	}
 }
 
+/* The options of gpu add (a vg_opt_fn). */
+static int add_opt(int c, const char *arg, void *args, struct vg_err *e)
+{
+	struct vg_gpu_add_args *a = args;
+
+	switch (c) {
+	case OPT_PCI:
+		a->has_pci = true;
+		return vg_parse_pci("--pci", arg, a->pci, e);
+	case OPT_SIM:
+		a->sim = true;
+		return 0;
+	case OPT_NAME:
+		a->has_name = true;
+		return vg_parse_label("--name", arg, a->name, sizeof(a->name), e);
+	case OPT_MEMORY:
+		a->has_memory = true;
+		return vg_parse_size("--memory", arg, VGPU_MEM_MIN,
+				     VGPU_GPU_MEM_MAX, &a->memory, e);
+	case OPT_SMS:
+		a->has_sms = true;
+		return vg_parse_u32("--sms", arg, 1, VGPU_SMS_MAX, &a->sms, e);
+	case OPT_UUID:
+		a->has_uuid = true;
+		return vg_parse_uuid("--uuid", arg, true, a->uuid, e);
+	default:
+		return sched_opt(c, arg, &a->has_policy, &a->policy,
+				 &a->has_timeslice, &a->timeslice_us,
+				 &a->has_period, &a->period_us, e);
+	}
+}
+
 int vg_gpu_add_parse(int argc, char **argv, struct vg_gpu_add_args *a,
 		     struct vg_err *e)
 {
@@ -95,56 +127,12 @@ int vg_gpu_add_parse(int argc, char **argv, struct vg_gpu_add_args *a,
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *cmd = "gpu add";
-	int c, ret;
+	int ret;
 
 	memset(a, 0, sizeof(*a));
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		ret = vg_common_opt(c);
-		if (ret == VG_HELP)
-			return VG_HELP;
-		if (!ret)
-			continue;
-		switch (c) {
-		case OPT_PCI:
-			ret = vg_parse_pci("--pci", optarg, a->pci, e);
-			a->has_pci = true;
-			break;
-		case OPT_SIM:
-			a->sim = true;
-			ret = 0;
-			break;
-		case OPT_NAME:
-			ret = vg_parse_label("--name", optarg, a->name,
-					     sizeof(a->name), e);
-			a->has_name = true;
-			break;
-		case OPT_MEMORY:
-			ret = vg_parse_size("--memory", optarg, VGPU_MEM_MIN,
-					    VGPU_GPU_MEM_MAX, &a->memory, e);
-			a->has_memory = true;
-			break;
-		case OPT_SMS:
-			ret = vg_parse_u32("--sms", optarg, 1, VGPU_SMS_MAX,
-					   &a->sms, e);
-			a->has_sms = true;
-			break;
-		case OPT_UUID:
-			ret = vg_parse_uuid("--uuid", optarg, true, a->uuid, e);
-			a->has_uuid = true;
-			break;
-		default:
-			ret = sched_opt(c, optarg, &a->has_policy, &a->policy,
-					&a->has_timeslice, &a->timeslice_us,
-					&a->has_period, &a->period_us, e);
-			if (ret > 0)
-				return vg_getopt_error(c, argv, cmd, e);
-			break;
-		}
-		if (ret)
-			return ret;
-	}
+	ret = vg_getopt(argc, argv, ":h", longopts, cmd, add_opt, a, e);
+	if (ret)
+		return ret;
 	ret = vg_positionals(argc, argv, cmd, NULL, 0, 0, NULL, e);
 	if (ret < 0)
 		return ret;
@@ -226,6 +214,19 @@ int vg_gpu_add_fill(struct vg_gpu_add_args *a, const struct vg_probe_dev *dev,
 		       list, n > 1 ? "are" : "is", a->pci);
 }
 
+/* The policy, time slice and period, when given, onto msg; 0 or -ENOMEM. */
+static int sched_put(struct nl_msg *msg, bool has_policy, uint32_t policy,
+		     bool has_ts, uint32_t ts, bool has_period, uint32_t period)
+{
+	if (has_policy && nla_put_u32(msg, VGPU_ATTR_GPU_POLICY, policy) < 0)
+		return -ENOMEM;
+	if (has_ts && nla_put_u32(msg, VGPU_ATTR_GPU_TIMESLICE_US, ts) < 0)
+		return -ENOMEM;
+	if (has_period && nla_put_u32(msg, VGPU_ATTR_GPU_PERIOD_US, period) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 int vg_gpu_add_put(struct nl_msg *msg, const struct vg_gpu_add_args *a)
 {
 	if (a->sim) {
@@ -242,15 +243,18 @@ int vg_gpu_add_put(struct nl_msg *msg, const struct vg_gpu_add_args *a)
 		return -ENOMEM;
 	if (a->has_uuid && nla_put(msg, VGPU_ATTR_GPU_UUID, VGPU_UUID_LEN, a->uuid) < 0)
 		return -ENOMEM;
-	if (a->has_policy && nla_put_u32(msg, VGPU_ATTR_GPU_POLICY, a->policy) < 0)
-		return -ENOMEM;
-	if (a->has_timeslice &&
-	    nla_put_u32(msg, VGPU_ATTR_GPU_TIMESLICE_US, a->timeslice_us) < 0)
-		return -ENOMEM;
-	if (a->has_period &&
-	    nla_put_u32(msg, VGPU_ATTR_GPU_PERIOD_US, a->period_us) < 0)
-		return -ENOMEM;
-	return 0;
+	return sched_put(msg, a->has_policy, a->policy, a->has_timeslice,
+			 a->timeslice_us, a->has_period, a->period_us);
+}
+
+/* The options of gpu set (a vg_opt_fn). */
+static int set_opt(int c, const char *arg, void *args, struct vg_err *e)
+{
+	struct vg_gpu_set_args *a = args;
+
+	return sched_opt(c, arg, &a->has_policy, &a->policy,
+			 &a->has_timeslice, &a->timeslice_us,
+			 &a->has_period, &a->period_us, e);
 }
 
 int vg_gpu_set_parse(int argc, char **argv, struct vg_gpu_set_args *a,
@@ -265,25 +269,12 @@ int vg_gpu_set_parse(int argc, char **argv, struct vg_gpu_set_args *a,
 	};
 	const char *cmd = "gpu set";
 	char *pos[1];
-	int c, ret;
+	int ret;
 
 	memset(a, 0, sizeof(*a));
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		ret = vg_common_opt(c);
-		if (ret == VG_HELP)
-			return VG_HELP;
-		if (!ret)
-			continue;
-		ret = sched_opt(c, optarg, &a->has_policy, &a->policy,
-				&a->has_timeslice, &a->timeslice_us,
-				&a->has_period, &a->period_us, e);
-		if (ret > 0)
-			return vg_getopt_error(c, argv, cmd, e);
-		if (ret)
-			return ret;
-	}
+	ret = vg_getopt(argc, argv, ":h", longopts, cmd, set_opt, a, e);
+	if (ret)
+		return ret;
 	ret = vg_positionals(argc, argv, cmd, gpu_arg, 1, 1, pos, e);
 	if (ret < 0)
 		return ret;
@@ -297,6 +288,19 @@ int vg_gpu_set_parse(int argc, char **argv, struct vg_gpu_set_args *a,
 	return 0;
 }
 
+/* The option of gpu del (a vg_opt_fn). */
+static int del_opt(int c, const char *arg, void *args, struct vg_err *e)
+{
+	struct vg_gpu_del_args *a = args;
+
+	(void)arg;
+	(void)e;
+	if (c != OPT_FORCE && c != 'f')
+		return 1;
+	a->force = true;
+	return 0;
+}
+
 int vg_gpu_del_parse(int argc, char **argv, struct vg_gpu_del_args *a,
 		     struct vg_err *e)
 {
@@ -307,21 +311,12 @@ int vg_gpu_del_parse(int argc, char **argv, struct vg_gpu_del_args *a,
 	};
 	const char *cmd = "gpu del";
 	char *pos[1];
-	int c, ret;
+	int ret;
 
 	memset(a, 0, sizeof(*a));
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hf", longopts, NULL)) != -1) {
-		ret = vg_common_opt(c);
-		if (ret == VG_HELP)
-			return VG_HELP;
-		if (!ret)
-			continue;
-		if (c != OPT_FORCE && c != 'f')
-			return vg_getopt_error(c, argv, cmd, e);
-		a->force = true;
-	}
+	ret = vg_getopt(argc, argv, ":hf", longopts, cmd, del_opt, a, e);
+	if (ret)
+		return ret;
 	ret = vg_positionals(argc, argv, cmd, gpu_arg, 1, 1, pos, e);
 	if (ret < 0)
 		return ret;
@@ -331,21 +326,13 @@ int vg_gpu_del_parse(int argc, char **argv, struct vg_gpu_del_args *a,
 /* Parse outcome to exit status: help printed, usage error, or go on (-1). */
 static int parse_status(int ret, const struct vg_err *e)
 {
-	if (ret == VG_HELP) {
-		fputs(vg_gpu_help, stdout);
-		return VG_EXIT_OK;
-	}
-	if (ret < 0)
-		return vg_usage_error("gpu", e->msg);
-	return -1;
+	return vg_parse_exit(ret, "gpu", vg_gpu_help, e);
 }
 
 static int cmd_list(int argc, char **argv)
 {
-	struct vg_nlerr ne;
 	struct nl_msg *msg;
 	struct vg_nl *nl;
-	struct vg_vec v;
 	struct vg_err e;
 	int ret;
 
@@ -357,19 +344,8 @@ static int cmd_list(int argc, char **argv)
 	if (!nl)
 		return VG_EXIT_FAIL;
 	msg = vg_nl_msg(nl, VGPU_CMD_GPU_GET, NLM_F_DUMP);
-	if (!msg) {
-		vg_nl_close(nl);
-		return vg_fail("list GPUs", ENOMEM);
-	}
-	vg_vec_init(&v, sizeof(struct vg_gpu));
-	ret = vg_nl_request(nl, msg, vg_collect_gpu, &v, &ne);
-	vg_nl_close(nl);
-	if (ret)
-		ret = vg_fail_nl("list GPUs", &ne);
-	else if (vg_print_list(&vg_gpu_desc, v.data, v.n, v.elem))
-		ret = vg_fail("list GPUs", ENOMEM);
-	vg_vec_free(&v);
-	return ret;
+	return vg_nl_finish(nl, msg, false, vg_collect_gpu, sizeof(struct vg_gpu),
+			    &vg_gpu_desc, true, "list GPUs");
 }
 
 static int cmd_show(int argc, char **argv)
@@ -429,10 +405,8 @@ static int add_from_cuda(struct vg_gpu_add_args *a, struct vg_err *e)
 static int cmd_add(int argc, char **argv)
 {
 	struct vg_gpu_add_args a;
-	struct vg_nlerr ne;
 	struct nl_msg *msg;
 	struct vg_nl *nl;
-	struct vg_vec v;
 	struct vg_err e;
 	int ret;
 
@@ -449,30 +423,19 @@ static int cmd_add(int argc, char **argv)
 	if (!nl)
 		return VG_EXIT_FAIL;
 	msg = vg_nl_msg(nl, VGPU_CMD_GPU_NEW, 0);
-	if (!msg || vg_gpu_add_put(msg, &a)) {
-		nlmsg_free(msg);
-		vg_nl_close(nl);
-		return vg_fail("add GPU", ENOMEM);
-	}
-	vg_vec_init(&v, sizeof(struct vg_gpu));
-	ret = vg_nl_request(nl, msg, vg_collect_gpu, &v, &ne);
-	vg_nl_close(nl);
-	if (ret)
-		ret = vg_fail_nl("add GPU", &ne);
-	else if (v.n && vg_print_one(&vg_gpu_desc, v.data))
-		ret = vg_fail("add GPU", ENOMEM);
-	vg_vec_free(&v);
-	return ret;
+	return vg_nl_finish(nl, msg, !msg || vg_gpu_add_put(msg, &a),
+			    vg_collect_gpu, sizeof(struct vg_gpu), &vg_gpu_desc,
+			    false, "add GPU");
 }
 
 static int cmd_del(int argc, char **argv)
 {
 	struct vg_gpu_del_args a;
-	struct vg_nlerr ne;
 	struct nl_msg *msg;
 	struct vg_nl *nl;
 	struct vg_err e;
 	char what[64];
+	bool nomem;
 	int ret;
 
 	ret = parse_status(vg_gpu_del_parse(argc, argv, &a, &e), &e);
@@ -483,25 +446,19 @@ static int cmd_del(int argc, char **argv)
 	if (!nl)
 		return VG_EXIT_FAIL;
 	msg = vg_nl_msg(nl, VGPU_CMD_GPU_DEL, 0);
-	if (!msg || nla_put_u32(msg, VGPU_ATTR_GPU_ID, a.id) < 0 ||
-	    (a.force && nla_put_flag(msg, VGPU_ATTR_FORCE) < 0)) {
-		nlmsg_free(msg);
-		vg_nl_close(nl);
-		return vg_fail(what, ENOMEM);
-	}
-	ret = vg_nl_request(nl, msg, NULL, NULL, &ne);
-	vg_nl_close(nl);
-	return ret ? vg_fail_nl(what, &ne) : VG_EXIT_OK;
+	nomem = !msg || nla_put_u32(msg, VGPU_ATTR_GPU_ID, a.id) < 0 ||
+		(a.force && nla_put_flag(msg, VGPU_ATTR_FORCE) < 0);
+	return vg_nl_finish(nl, msg, nomem, NULL, 0, NULL, false, what);
 }
 
 static int cmd_set(int argc, char **argv)
 {
 	struct vg_gpu_set_args a;
-	struct vg_nlerr ne;
 	struct nl_msg *msg;
 	struct vg_nl *nl;
 	struct vg_err e;
 	char what[64];
+	bool nomem;
 	int ret;
 
 	ret = parse_status(vg_gpu_set_parse(argc, argv, &a, &e), &e);
@@ -512,19 +469,10 @@ static int cmd_set(int argc, char **argv)
 	if (!nl)
 		return VG_EXIT_FAIL;
 	msg = vg_nl_msg(nl, VGPU_CMD_GPU_SET, 0);
-	if (!msg || nla_put_u32(msg, VGPU_ATTR_GPU_ID, a.id) < 0 ||
-	    (a.has_policy && nla_put_u32(msg, VGPU_ATTR_GPU_POLICY, a.policy) < 0) ||
-	    (a.has_timeslice &&
-	     nla_put_u32(msg, VGPU_ATTR_GPU_TIMESLICE_US, a.timeslice_us) < 0) ||
-	    (a.has_period &&
-	     nla_put_u32(msg, VGPU_ATTR_GPU_PERIOD_US, a.period_us) < 0)) {
-		nlmsg_free(msg);
-		vg_nl_close(nl);
-		return vg_fail(what, ENOMEM);
-	}
-	ret = vg_nl_request(nl, msg, NULL, NULL, &ne);
-	vg_nl_close(nl);
-	return ret ? vg_fail_nl(what, &ne) : VG_EXIT_OK;
+	nomem = !msg || nla_put_u32(msg, VGPU_ATTR_GPU_ID, a.id) < 0 ||
+		sched_put(msg, a.has_policy, a.policy, a.has_timeslice,
+			  a.timeslice_us, a.has_period, a.period_us);
+	return vg_nl_finish(nl, msg, nomem, NULL, 0, NULL, false, what);
 }
 
 static const struct vg_verb gpu_verbs[] = {

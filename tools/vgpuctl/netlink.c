@@ -542,58 +542,65 @@ int vg_slice_from_attrs(struct nlattr **tb, struct vg_slice *s)
 	return 0;
 }
 
-int vg_collect_gpu(struct nlattr **tb, void *vec)
+/* An object of size bytes, parsed with result ret, onto vec. */
+static int collect(struct vg_vec *vec, int ret, const void *obj, size_t size)
 {
-	struct vg_gpu g, *p;
-	int ret = vg_gpu_from_attrs(tb, &g);
+	void *p;
 
 	if (ret)
 		return ret;
 	p = vg_vec_push(vec);
 	if (!p)
 		return -ENOMEM;
-	*p = g;
+	memcpy(p, obj, size);
 	return 0;
+}
+
+int vg_collect_gpu(struct nlattr **tb, void *vec)
+{
+	struct vg_gpu g;
+
+	return collect(vec, vg_gpu_from_attrs(tb, &g), &g, sizeof(g));
 }
 
 int vg_collect_type(struct nlattr **tb, void *vec)
 {
-	struct vg_type t, *p;
-	int ret = vg_type_from_attrs(tb, &t);
+	struct vg_type t;
 
-	if (ret)
-		return ret;
-	p = vg_vec_push(vec);
-	if (!p)
-		return -ENOMEM;
-	*p = t;
-	return 0;
+	return collect(vec, vg_type_from_attrs(tb, &t), &t, sizeof(t));
 }
 
 int vg_collect_slice(struct nlattr **tb, void *vec)
 {
-	struct vg_slice s, *p;
-	int ret = vg_slice_from_attrs(tb, &s);
+	struct vg_slice s;
 
-	if (ret)
-		return ret;
-	p = vg_vec_push(vec);
-	if (!p)
-		return -ENOMEM;
-	*p = s;
-	return 0;
+	return collect(vec, vg_slice_from_attrs(tb, &s), &s, sizeof(s));
 }
 
-/* A doit request expecting exactly one object back. */
-static int get_one(struct vg_nl *nl, struct nl_msg *msg, struct vg_vec *v,
-		   vg_nl_obj_fn fn, struct vg_nlerr *ne)
+int vg_nlerr_nomem(struct vg_nlerr *ne)
 {
-	int ret = vg_nl_request(nl, msg, fn, v, ne);
+	ne->err = ENOMEM;
+	ne->msg[0] = '\0';
+	ne->attr = -1;
+	return -ENOMEM;
+}
 
-	if (!ret && v->n != 1) {
+/* A doit request expecting exactly one object back, of size bytes. */
+static int get_one(struct vg_nl *nl, struct nl_msg *msg, vg_nl_obj_fn fn,
+		   void *obj, size_t size, struct vg_nlerr *ne)
+{
+	struct vg_vec v;
+	int ret;
+
+	vg_vec_init(&v, size);
+	ret = vg_nl_request(nl, msg, fn, &v, ne);
+	if (!ret && v.n != 1) {
 		ne->err = EBADMSG;	/* the kernel did not answer with it */
 		ret = -EBADMSG;
 	}
+	if (!ret)
+		memcpy(obj, v.data, size);
+	vg_vec_free(&v);
 	return ret;
 }
 
@@ -601,42 +608,49 @@ int vg_get_gpu(struct vg_nl *nl, uint32_t id, struct vg_gpu *g,
 	       struct vg_nlerr *ne)
 {
 	struct nl_msg *msg = vg_nl_msg(nl, VGPU_CMD_GPU_GET, 0);
-	struct vg_vec v;
-	int ret;
 
 	if (!msg || nla_put_u32(msg, VGPU_ATTR_GPU_ID, id) < 0) {
 		nlmsg_free(msg);
-		ne->err = ENOMEM;
-		ne->msg[0] = '\0';
-		ne->attr = -1;
-		return -ENOMEM;
+		return vg_nlerr_nomem(ne);
 	}
-	vg_vec_init(&v, sizeof(*g));
-	ret = get_one(nl, msg, &v, vg_collect_gpu, ne);
-	if (!ret)
-		*g = *(struct vg_gpu *)v.data;
-	vg_vec_free(&v);
-	return ret;
+	return get_one(nl, msg, vg_collect_gpu, g, sizeof(*g), ne);
 }
 
 int vg_get_slice(struct vg_nl *nl, const uint8_t uuid[VGPU_UUID_LEN],
 		 struct vg_slice *s, struct vg_nlerr *ne)
 {
 	struct nl_msg *msg = vg_nl_msg(nl, VGPU_CMD_SLICE_GET, 0);
-	struct vg_vec v;
-	int ret;
 
 	if (!msg || nla_put(msg, VGPU_ATTR_SLICE_UUID, VGPU_UUID_LEN, uuid) < 0) {
 		nlmsg_free(msg);
-		ne->err = ENOMEM;
-		ne->msg[0] = '\0';
-		ne->attr = -1;
-		return -ENOMEM;
+		return vg_nlerr_nomem(ne);
 	}
-	vg_vec_init(&v, sizeof(*s));
-	ret = get_one(nl, msg, &v, vg_collect_slice, ne);
-	if (!ret)
-		*s = *(struct vg_slice *)v.data;
+	return get_one(nl, msg, vg_collect_slice, s, sizeof(*s), ne);
+}
+
+/* ---- the end of a verb ---- */
+
+int vg_nl_finish(struct vg_nl *nl, struct nl_msg *msg, bool nomem,
+		 vg_nl_obj_fn fn, size_t elem, const struct vg_objdesc *d,
+		 bool list, const char *what)
+{
+	struct vg_nlerr ne;
+	struct vg_vec v;
+	int ret;
+
+	if (!msg || nomem) {
+		nlmsg_free(msg);
+		vg_nl_close(nl);
+		return vg_fail(what, ENOMEM);
+	}
+	vg_vec_init(&v, elem);
+	ret = vg_nl_request(nl, msg, fn, &v, &ne);
+	vg_nl_close(nl);
+	if (ret)
+		ret = vg_fail_nl(what, &ne);
+	else if (list ? vg_print_list(d, v.data, v.n, v.elem) :
+		 v.n && vg_print_one(d, v.data))
+		ret = vg_fail(what, ENOMEM);
 	vg_vec_free(&v);
 	return ret;
 }

@@ -435,6 +435,32 @@ void vg_json_print(struct json_object *o)
 	json_object_put(o);
 }
 
+int vg_json_print_array(const void *objs, size_t n, size_t elem,
+			vg_json_fn fn, const void *arg)
+{
+	struct json_object *a = json_object_new_array();
+	size_t i;
+
+	if (!a)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct json_object *o = fn(arg, (const char *)objs + i * elem);
+
+		if (!o || json_object_array_add(a, o)) {
+			json_object_put(o);
+			json_object_put(a);
+			return -ENOMEM;
+		}
+	}
+	vg_json_print(a);
+	return 0;
+}
+
+static struct json_object *desc_json(const void *d, const void *obj)
+{
+	return vg_obj_json(d, obj);
+}
+
 /* The columns of obj's fields (list: only those of the human list). */
 static void add_columns(struct vg_table *t, const struct vg_objdesc *d, bool list)
 {
@@ -499,24 +525,8 @@ int vg_print_list(const struct vg_objdesc *d, const void *objs, size_t n,
 	size_t i;
 	int ret = 0;
 
-	if (mode == VG_OUT_JSON) {
-		struct json_object *a = json_object_new_array();
-
-		if (!a)
-			return -ENOMEM;
-		for (i = 0; i < n; i++) {
-			struct json_object *o;
-
-			o = vg_obj_json(d, (const char *)objs + i * elem);
-			if (!o || json_object_array_add(a, o)) {
-				json_object_put(o);
-				json_object_put(a);
-				return -ENOMEM;
-			}
-		}
-		vg_json_print(a);
-		return 0;
-	}
+	if (mode == VG_OUT_JSON)
+		return vg_json_print_array(objs, n, elem, desc_json, d);
 	if (!n)
 		return 0;
 	vg_table_init(&t);

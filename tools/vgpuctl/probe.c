@@ -273,11 +273,14 @@ int vg_probe_drm(struct vg_vec *devs)
 	return n;
 }
 
-static struct json_object *dev_json(const struct vg_probe_dev *d)
+/* A vg_json_fn for struct vg_probe_dev. */
+static struct json_object *dev_json(const void *unused, const void *dev)
 {
+	const struct vg_probe_dev *d = dev;
 	char uuid[VG_UUID_STR_MAX];
 	struct json_object *o = json_object_new_object();
 
+	(void)unused;
 	if (!o)
 		return NULL;
 	if (d->has_uuid)
@@ -314,23 +317,9 @@ static int print_devs(const struct vg_vec *devs)
 	size_t i;
 	int ret = 0;
 
-	if (mode == VG_OUT_JSON) {
-		struct json_object *a = json_object_new_array();
-
-		if (!a)
-			return -ENOMEM;
-		for (i = 0; i < devs->n; i++) {
-			struct json_object *o = dev_json(&d[i]);
-
-			if (!o || json_object_array_add(a, o)) {
-				json_object_put(o);
-				json_object_put(a);
-				return -ENOMEM;
-			}
-		}
-		vg_json_print(a);
-		return 0;
-	}
+	if (mode == VG_OUT_JSON)
+		return vg_json_print_array(devs->data, devs->n, devs->elem,
+					   dev_json, NULL);
 	vg_table_init(&t);
 	vg_table_col(&t, "PCI", false);
 	vg_table_col(&t, "ID", false);
@@ -396,13 +385,10 @@ int vg_cmd_gpu_probe(int argc, char **argv)
 	int ret, ndrm;
 	size_t i;
 
-	ret = vg_parse_args(argc, argv, "gpu probe", NULL, 0, 0, NULL, &e);
-	if (ret == VG_HELP) {
-		fputs(vg_gpu_help, stdout);
-		return VG_EXIT_OK;
-	}
-	if (ret < 0)
-		return vg_usage_error("gpu", e.msg);
+	ret = vg_parse_exit(vg_parse_args(argc, argv, "gpu probe", NULL, 0, 0,
+					  NULL, &e), "gpu", vg_gpu_help, &e);
+	if (ret >= 0)
+		return ret;
 
 	vg_vec_init(&devs, sizeof(struct vg_probe_dev));
 	ret = vg_probe_cuda(&devs, &st);

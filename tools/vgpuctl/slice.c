@@ -70,10 +70,11 @@ enum {
 	{ "priority",	  required_argument, NULL, OPT_PRIORITY }, \
 	{ "tenant",	  required_argument, NULL, OPT_TENANT }
 
-/* One option of create or set; 1 when c is not one of them. */
-static int slice_opt(int c, const char *arg, struct vg_slice_args *a,
-		     struct vg_err *e)
+/* One option of create or set (a vg_opt_fn); 1 when c is not one of them. */
+static int slice_opt(int c, const char *arg, void *args, struct vg_err *e)
 {
+	struct vg_slice_args *a = args;
+
 	switch (c) {
 	case OPT_UUID:
 		a->has_uuid = true;
@@ -121,24 +122,8 @@ static int slice_opt(int c, const char *arg, struct vg_slice_args *a,
 static int parse_opts(int argc, char **argv, const struct option *longopts,
 		      const char *cmd, struct vg_slice_args *a, struct vg_err *e)
 {
-	int c, ret;
-
 	memset(a, 0, sizeof(*a));
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-		ret = vg_common_opt(c);
-		if (ret == VG_HELP)
-			return VG_HELP;
-		if (!ret)
-			continue;
-		ret = slice_opt(c, optarg, a, e);
-		if (ret > 0)
-			return vg_getopt_error(c, argv, cmd, e);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return vg_getopt(argc, argv, ":h", longopts, cmd, slice_opt, a, e);
 }
 
 /* Checks that need more than one option. */
@@ -248,13 +233,7 @@ int vg_slice_put_params(struct nl_msg *msg, const struct vg_slice_args *a)
 
 static int parse_status(int ret, const struct vg_err *e)
 {
-	if (ret == VG_HELP) {
-		fputs(vg_slice_help, stdout);
-		return VG_EXIT_OK;
-	}
-	if (ret < 0)
-		return vg_usage_error("slice", e->msg);
-	return -1;
+	return vg_parse_exit(ret, "slice", vg_slice_help, e);
 }
 
 static int print_slice(const char *what, const struct vg_slice *s)
@@ -273,10 +252,7 @@ static int slice_set(struct vg_nl *nl, const uint8_t *uuid,
 	if (!msg || nla_put(msg, VGPU_ATTR_SLICE_UUID, VGPU_UUID_LEN, uuid) < 0 ||
 	    vg_slice_put_params(msg, a)) {
 		nlmsg_free(msg);
-		ne->err = ENOMEM;
-		ne->msg[0] = '\0';
-		ne->attr = -1;
-		return -ENOMEM;
+		return vg_nlerr_nomem(ne);
 	}
 	return vg_nl_request(nl, msg, NULL, NULL, ne);
 }
@@ -344,13 +320,11 @@ static int create_mdev(struct vg_nl *nl, struct vg_slice_args *a)
 
 static int cmd_create(int argc, char **argv)
 {
-	const char *what = "create slice";
 	struct vg_slice_args a;
-	struct vg_nlerr ne;
 	struct nl_msg *msg;
 	struct vg_nl *nl;
-	struct vg_vec v;
 	struct vg_err e;
+	bool nomem;
 	int ret;
 
 	ret = parse_status(vg_slice_create_parse(argc, argv, &a, &e), &e);
@@ -366,27 +340,17 @@ static int cmd_create(int argc, char **argv)
 	}
 
 	msg = vg_nl_msg(nl, VGPU_CMD_SLICE_NEW, 0);
-	if (!msg || nla_put_u32(msg, VGPU_ATTR_GPU_ID, a.gpu) < 0 ||
-	    nla_put_string(msg, VGPU_ATTR_TYPE_NAME, a.type) < 0 ||
-	    (a.has_uuid &&
-	     nla_put(msg, VGPU_ATTR_SLICE_UUID, VGPU_UUID_LEN, a.uuid) < 0) ||
-	    vg_slice_put_params(msg, &a) ||
-	    (a.has_owner && nla_put_u32(msg, VGPU_ATTR_SLICE_UID, a.uid) < 0) ||
-	    (a.has_gid && nla_put_u32(msg, VGPU_ATTR_SLICE_GID, a.gid) < 0) ||
-	    (a.has_mode && nla_put_u32(msg, VGPU_ATTR_SLICE_MODE, a.mode) < 0)) {
-		nlmsg_free(msg);
-		vg_nl_close(nl);
-		return vg_fail(what, ENOMEM);
-	}
-	vg_vec_init(&v, sizeof(struct vg_slice));
-	ret = vg_nl_request(nl, msg, vg_collect_slice, &v, &ne);
-	vg_nl_close(nl);
-	if (ret)
-		ret = vg_fail_nl(what, &ne);
-	else if (v.n)
-		ret = print_slice(what, v.data);
-	vg_vec_free(&v);
-	return ret;
+	nomem = !msg || nla_put_u32(msg, VGPU_ATTR_GPU_ID, a.gpu) < 0 ||
+		nla_put_string(msg, VGPU_ATTR_TYPE_NAME, a.type) < 0 ||
+		(a.has_uuid &&
+		 nla_put(msg, VGPU_ATTR_SLICE_UUID, VGPU_UUID_LEN, a.uuid) < 0) ||
+		vg_slice_put_params(msg, &a) ||
+		(a.has_owner && nla_put_u32(msg, VGPU_ATTR_SLICE_UID, a.uid) < 0) ||
+		(a.has_gid && nla_put_u32(msg, VGPU_ATTR_SLICE_GID, a.gid) < 0) ||
+		(a.has_mode && nla_put_u32(msg, VGPU_ATTR_SLICE_MODE, a.mode) < 0);
+	return vg_nl_finish(nl, msg, nomem, vg_collect_slice,
+			    sizeof(struct vg_slice), &vg_slice_desc, false,
+			    "create slice");
 }
 
 /* The <uuid> argument of destroy and show. */
@@ -436,23 +400,16 @@ static int cmd_destroy(int argc, char **argv)
 		return VG_EXIT_OK;
 	}
 	msg = vg_nl_msg(nl, VGPU_CMD_SLICE_DEL, 0);
-	if (!msg || nla_put(msg, VGPU_ATTR_SLICE_UUID, VGPU_UUID_LEN, id) < 0) {
-		nlmsg_free(msg);
-		vg_nl_close(nl);
-		return vg_fail(what, ENOMEM);
-	}
-	ret = vg_nl_request(nl, msg, NULL, NULL, &ne);
-	vg_nl_close(nl);
-	return ret ? vg_fail_nl(what, &ne) : VG_EXIT_OK;
+	return vg_nl_finish(nl, msg, !msg ||
+			    nla_put(msg, VGPU_ATTR_SLICE_UUID, VGPU_UUID_LEN, id) < 0,
+			    NULL, 0, NULL, false, what);
 }
 
 static int cmd_list(int argc, char **argv)
 {
 	static const char *const names[] = { "<gpu>" };
-	struct vg_nlerr ne;
 	struct nl_msg *msg;
 	struct vg_nl *nl;
-	struct vg_vec v;
 	struct vg_err e;
 	char *pos[1] = { NULL };
 	uint32_t id = 0;
@@ -468,20 +425,10 @@ static int cmd_list(int argc, char **argv)
 	if (!nl)
 		return VG_EXIT_FAIL;
 	msg = vg_nl_msg(nl, VGPU_CMD_SLICE_GET, NLM_F_DUMP);
-	if (!msg || (pos[0] && nla_put_u32(msg, VGPU_ATTR_GPU_ID, id) < 0)) {
-		nlmsg_free(msg);
-		vg_nl_close(nl);
-		return vg_fail("list slices", ENOMEM);
-	}
-	vg_vec_init(&v, sizeof(struct vg_slice));
-	ret = vg_nl_request(nl, msg, vg_collect_slice, &v, &ne);
-	vg_nl_close(nl);
-	if (ret)
-		ret = vg_fail_nl("list slices", &ne);
-	else if (vg_print_list(&vg_slice_desc, v.data, v.n, v.elem))
-		ret = vg_fail("list slices", ENOMEM);
-	vg_vec_free(&v);
-	return ret;
+	return vg_nl_finish(nl, msg, !msg ||
+			    (pos[0] && nla_put_u32(msg, VGPU_ATTR_GPU_ID, id) < 0),
+			    vg_collect_slice, sizeof(struct vg_slice),
+			    &vg_slice_desc, true, "list slices");
 }
 
 static int cmd_show(int argc, char **argv)

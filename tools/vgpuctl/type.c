@@ -21,23 +21,18 @@ const char vg_type_help[] =
 static int cmd_list(int argc, char **argv)
 {
 	static const char *const names[] = { "<gpu>" };
-	struct vg_nlerr ne;
 	struct nl_msg *msg;
 	struct vg_nl *nl;
-	struct vg_vec v;
 	struct vg_err e;
 	char *pos[1] = { NULL };
 	uint32_t id = 0;
 	bool one;
 	int ret;
 
-	ret = vg_parse_args(argc, argv, "type list", names, 0, 1, pos, &e);
-	if (ret == VG_HELP) {
-		fputs(vg_type_help, stdout);
-		return VG_EXIT_OK;
-	}
-	if (ret < 0)
-		return vg_usage_error("type", e.msg);
+	ret = vg_parse_exit(vg_parse_args(argc, argv, "type list", names, 0, 1,
+					  pos, &e), "type", vg_type_help, &e);
+	if (ret >= 0)
+		return ret;
 	one = pos[0] != NULL;
 	if (one && vg_parse_gpu_ref(pos[0], &id, &e))
 		return vg_usage_error("type", e.msg);
@@ -46,20 +41,10 @@ static int cmd_list(int argc, char **argv)
 	if (!nl)
 		return VG_EXIT_FAIL;
 	msg = vg_nl_msg(nl, VGPU_CMD_TYPE_GET, NLM_F_DUMP);
-	if (!msg || (one && nla_put_u32(msg, VGPU_ATTR_GPU_ID, id) < 0)) {
-		nlmsg_free(msg);
-		vg_nl_close(nl);
-		return vg_fail("list types", ENOMEM);
-	}
-	vg_vec_init(&v, sizeof(struct vg_type));
-	ret = vg_nl_request(nl, msg, vg_collect_type, &v, &ne);
-	vg_nl_close(nl);
-	if (ret)
-		ret = vg_fail_nl("list types", &ne);
-	else if (vg_print_list(&vg_type_desc, v.data, v.n, v.elem))
-		ret = vg_fail("list types", ENOMEM);
-	vg_vec_free(&v);
-	return ret;
+	return vg_nl_finish(nl, msg, !msg ||
+			    (one && nla_put_u32(msg, VGPU_ATTR_GPU_ID, id) < 0),
+			    vg_collect_type, sizeof(struct vg_type),
+			    &vg_type_desc, true, "list types");
 }
 
 static const struct vg_verb type_verbs[] = {

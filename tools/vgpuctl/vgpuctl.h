@@ -249,6 +249,11 @@ int vg_print_list(const struct vg_objdesc *d, const void *objs, size_t n,
 int vg_print_one(const struct vg_objdesc *d, const void *obj);
 /* Print a JSON document and drop the reference. */
 void vg_json_print(struct json_object *o);
+/* A new JSON object for obj (arg as passed on); NULL when out of memory. */
+typedef struct json_object *(*vg_json_fn)(const void *arg, const void *obj);
+/* Print n objects of size elem as a JSON array made by fn; 0 or -ENOMEM. */
+int vg_json_print_array(const void *objs, size_t n, size_t elem,
+			vg_json_fn fn, const void *arg);
 
 /* ---- netlink.c ---- */
 
@@ -314,6 +319,18 @@ int vg_get_gpu(struct vg_nl *nl, uint32_t id, struct vg_gpu *g,
 	       struct vg_nlerr *ne);
 int vg_get_slice(struct vg_nl *nl, const uint8_t uuid[VGPU_UUID_LEN],
 		 struct vg_slice *s, struct vg_nlerr *ne);
+/* Fill ne for a request that could not be built; returns -ENOMEM. */
+int vg_nlerr_nomem(struct vg_nlerr *ne);
+/*
+ * The end of a verb: send msg on nl (then closed) and print the reply
+ * objects, collected by fn into elements of size elem, as d says: all of
+ * them (list) or else the first, when there is one (fn NULL: only the ack
+ * counts).  msg NULL or nomem (a put failed) is out of memory.  Returns the
+ * exit status; a failure is reported as "vgpuctl: <what>: ...".
+ */
+int vg_nl_finish(struct vg_nl *nl, struct nl_msg *msg, bool nomem,
+		 vg_nl_obj_fn fn, size_t elem, const struct vg_objdesc *d,
+		 bool list, const char *what);
 
 /* ---- probe.c ---- */
 
@@ -478,10 +495,33 @@ int vg_getopt_error(int c, char **argv, const char *cmd, struct vg_err *e);
 int vg_positionals(int argc, char **argv, const char *cmd,
 		   const char *const *names, int min, int max, char **pos,
 		   struct vg_err *e);
+
+struct option;
+/*
+ * A verb's own option c with its value: 0, a negative errno (e filled), or
+ * 1 when c is not one of its options.
+ */
+typedef int (*vg_opt_fn)(int c, const char *val, void *arg,
+			 struct vg_err *e);
+/*
+ * getopt_long over argv: the common options, then fn(c, optarg, arg, e)
+ * for the others (fn NULL: none; an option fn does not know is an error
+ * naming cmd).  0, VG_HELP or a negative errno.
+ */
+int vg_getopt(int argc, char **argv, const char *shortopts,
+	      const struct option *longopts, const char *cmd, vg_opt_fn fn,
+	      void *arg, struct vg_err *e);
 /* A verb with only the common options: 0, VG_HELP or -EINVAL. */
 int vg_parse_args(int argc, char **argv, const char *cmd,
 		  const char *const *names, int min, int max, char **pos,
 		  struct vg_err *e);
+/*
+ * The exit status for what a verb's parser returned: VG_EXIT_OK after
+ * printing help for VG_HELP, the usage error for a negative errno, -1
+ * (go on) otherwise.
+ */
+int vg_parse_exit(int ret, const char *object, const char *help,
+		  const struct vg_err *e);
 
 /* Write val to a sysfs file; 0 or a negative errno. */
 int vg_sysfs_write(const char *path, const char *val);
