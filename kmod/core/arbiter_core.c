@@ -203,8 +203,10 @@ static void vac_account(struct vac *a, u32 c, u64 now,
 		u64 before = vac_max64(ctx->charged, ctx->lease_len);
 
 		if (busy > before) {
-			if (ctx->charged <= ctx->lease_len)
+			/* One overrun per lease, however often reported. */
+			if (!ctx->spilled)
 				sl->overruns++;
+			ctx->spilled = 1;
 			sl->spill_ns += busy - before;
 		}
 	}
@@ -241,6 +243,7 @@ static void vac_grant(struct vac *a, u32 c, u64 now,
 	ctx->lease_start = now;
 	ctx->lease_len = vac_lease_len(a, s);
 	ctx->charged = 0;
+	ctx->spilled = 0;
 	a->st->holder = c;
 	a->st->deadline = now + ctx->lease_len;
 	a->st->vclock = vac_max64(a->st->vclock, sl->vtime);

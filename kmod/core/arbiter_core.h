@@ -95,7 +95,7 @@ struct vac_ctx {
 	u32 slice;
 	u32 state;			/* enum vac_ctx_state */
 	u32 next;			/* FIFO link */
-	u32 reserved;
+	u32 spilled;			/* lease gen ran past its deadline */
 	u64 wait_since;
 	u64 gen;			/* of the lease held or last held */
 	u64 lease_start;

@@ -274,6 +274,35 @@ static void test_spill_charged(void)
 	/* A report cannot claim more than the time since the lease began. */
 	vac_report(&x.a, c, gen, 1 * SEC, dl + 6 * MS, &chg);
 	CHECK(x.slices[s].busy_ns == 16 * MS, "report bounded by elapsed time");
+	CHECK(x.slices[s].overruns == 1, "still one overrun for the lease");
+	must_check(&x, "spill");
+}
+
+/* Revoked late (charged past its deadline): a spill reported later is
+ * still counted as one overrun. */
+static void test_spill_after_late_revoke(void)
+{
+	struct arb x;
+	struct vac_change chg;
+	int s, c, d;
+	uint64_t gen, dl;
+
+	arb_init(&x, VAC_BEST_EFFORT, 10 * MS, 100 * MS);
+	s = vac_slice_add(&x.a, 500, 0, 0, 0);
+	c = vac_ctx_attach(&x.a, s);
+	d = vac_ctx_attach(&x.a, s);
+	vac_acquire(&x.a, c, false, 0, &chg);
+	vac_acquire(&x.a, d, false, 0, &chg);	/* same slice: FIFO */
+	gen = vac_ctx_lease(&x.a, c, &dl);
+	vac_tick(&x.a, dl + 2 * MS, &chg);
+	CHECK(chg.ended == (uint32_t)c, "c revoked 2 ms late");
+	CHECK(x.slices[s].busy_ns == 12 * MS, "charged the 12 ms it held");
+	vac_report(&x.a, c, gen, 15 * MS, dl + 8 * MS, &chg);
+	CHECK(x.slices[s].overruns == 1 && x.slices[s].spill_ns == 3 * MS,
+	      "late revocation: overruns %llu spill %llu",
+	      (unsigned long long)x.slices[s].overruns,
+	      (unsigned long long)x.slices[s].spill_ns);
+	must_check(&x, "late revoke");
 	must_check(&x, "spill");
 }
 
@@ -507,6 +536,7 @@ int main(void)
 	test_priority_and_fifo();
 	test_extend_and_yield();
 	test_spill_charged();
+	test_spill_after_late_revoke();
 	test_newcomer_after_long_run();
 	test_detach_holder();
 	test_choice_matches_brute_force();

@@ -11,6 +11,7 @@
  *
  *   nlraw CMD [--dump] [--version N] [--reserved N] [--family NAME] ATTR...
  *   nlraw --list | --attr-max | --registered | --state
+ *   nlraw --listen N [--ready-fd FD]
  *
  * CMD and ATTR are numbers or names from include/uapi/linux/vgpu.h, with or
  * without the VGPU_CMD_ / VGPU_ATTR_ prefix, in any case; options may come
@@ -26,6 +27,9 @@
  * success; 2 (ENOENT) when the family is not registered; 255 for a usage or
  * local error.  --registered only says whether the family is registered;
  * --state prints the replies of the GPU, type and slice dumps.
+ * --listen joins the "events" group, writes "ready" to FD once it has (so a
+ * test knows when to act), then prints each of the next N events as
+ * "event CMD" and its attributes; it gives up after 60 s (ETIMEDOUT).
  * nlraw never makes the kernel load a module: it finds the family in a dump.
  */
 #include <errno.h>
@@ -36,6 +40,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <netlink/cache.h>
@@ -536,6 +541,49 @@ static int print_state(struct nl_sock *sk, int fam)
 	return 0;
 }
 
+/* --listen: print the next n events of the family's "events" group. */
+static int listen_events(struct nl_sock *sk, int fam, unsigned long long n,
+			 int ready_fd)
+{
+	static char buf[1 << 16];
+	int grp, fd = nl_socket_get_fd(sk);
+	struct timeval tv = { .tv_sec = 60 };
+
+	(void)fam;
+	grp = genl_ctrl_resolve_grp(sk, VGPU_GENL_NAME, VGPU_GENL_MCGRP_EVENTS);
+	if (grp < 0 || nl_socket_add_membership(sk, grp) < 0) {
+		fprintf(stderr, "nlraw: cannot join the events group\n");
+		return EXIT_LOCAL;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (ready_fd >= 0) {
+		if (write(ready_fd, "ready\n", 6) != 6)
+			return EXIT_LOCAL;
+		close(ready_fd);
+	}
+	while (n) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+
+		if (len < 0) {
+			printf("errno=%d %s: no event\n", errno, strerror(errno));
+			return errno == EAGAIN ? ETIMEDOUT : EXIT_LOCAL;
+		}
+		for (; nlmsg_ok(nlh, (int)len) && n; nlh = nlmsg_next(nlh, (int *)&len)) {
+			struct genlmsghdr *g = nlmsg_data(nlh);
+
+			if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
+				continue;
+			print_name("event", cmds, ARRAY_SIZE(cmds), g->cmd);
+			print_attrs(genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0),
+				    attrs, ARRAY_SIZE(attrs), "  ");
+			fflush(stdout);
+			n--;
+		}
+	}
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -543,6 +591,7 @@ static void usage(FILE *f)
 		"             [--u8|--u16|--u32|--u64 ATTR=N] [--str|--nstr ATTR=TEXT]\n"
 		"             [--bin ATTR=HEX] [--flag ATTR] [--raw ATTR=LEN]...\n"
 		"       nlraw --list | --attr-max | --registered | --state\n"
+		"       nlraw --listen N [--ready-fd FD]\n"
 		"Sends one request to the generic netlink family (default \"%s\") and\n"
 		"prints errno=N TEXT: EXTACK; exits with the kernel's errno.\n",
 		VGPU_GENL_NAME);
@@ -567,6 +616,7 @@ int main(int argc, char **argv)
 	int ret = EXIT_LOCAL, one = 1, fam, cmd, i, err;
 	const char *cmd_arg = NULL;
 	bool dump = false, registered_only = false, state = false;
+	unsigned long long listen_n = 0, ready_fd = ~0ULL;
 
 	/* First pass: the options of the request itself, and CMD. */
 	for (i = 1; i < argc; i++) {
@@ -596,6 +646,12 @@ int main(int argc, char **argv)
 				goto bad_usage;
 		} else if (!strcmp(argv[i], "--family")) {
 			family = argv[++i];
+		} else if (!strcmp(argv[i], "--listen")) {
+			if (parse_uint(argv[++i], UINT32_MAX, &listen_n) || !listen_n)
+				goto bad_usage;
+		} else if (!strcmp(argv[i], "--ready-fd")) {
+			if (parse_uint(argv[++i], INT32_MAX, &ready_fd))
+				goto bad_usage;
 		} else if (argv[i][0] == '-') {
 			i++;	/* an attribute: the second pass adds it */
 		} else if (!cmd_arg) {
@@ -605,7 +661,7 @@ int main(int argc, char **argv)
 			goto bad_usage;
 		}
 	}
-	if (registered_only || state)
+	if (registered_only || state || listen_n)
 		cmd = 0;
 	else if (!cmd_arg)
 		goto bad_usage;
@@ -647,6 +703,11 @@ int main(int argc, char **argv)
 	}
 	if (state) {
 		ret = print_state(sk, fam);
+		goto out;
+	}
+	if (listen_n) {
+		ret = listen_events(sk, fam, listen_n,
+				    ready_fd == ~0ULL ? -1 : (int)ready_fd);
 		goto out;
 	}
 

@@ -15,6 +15,8 @@
  *   vgpu-test badioctl DEV                     bad arguments, exact errnos
  *   vgpu-test open DEV                         open and INFO (for perms)
  *   vgpu-test bench DEV DEV                    hand-off and charge figures
+ *   vgpu-test overrun DEV DEV                 work reported past a revoked
+ *                                              lease is charged as an overrun
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -618,6 +620,67 @@ static int cmd_open(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * A holder in DEV A whose lease is revoked at its deadline (a context of
+ * DEV B waits), and whose work then runs on 20 ms: it reports that busy
+ * time with the old generation, and the kernel charges the part past the
+ * deadline as an overrun.
+ */
+static int cmd_overrun(int argc, char **argv)
+{
+	uint64_t gen, pgen, deadline, t0, revoked;
+	struct vgpu_stats before, after;
+	struct vgpu_lease ls;
+	struct dev a;
+	pid_t pid;
+	int r;
+
+	if (argc != 2)
+		die("usage: overrun DEV DEV");
+	dev_open(&a, argv[0], true);
+	stats(&a, &before);
+	if (lease_acquire(&a, 0, 0, &gen))
+		die("acquire: %s", strerror(errno));
+	t0 = now_ns();
+	pid = fork();
+	if (pid == 0) {
+		struct dev b;
+		uint64_t g;
+
+		dev_open(&b, argv[1], true);
+		if (lease_acquire(&b, 0, 0, &g))
+			_exit(1);
+		lease_release(&b, g, 0);
+		_exit(0);
+	}
+	/* The waiter shows on our status page; then the lease is revoked. */
+	while (!__atomic_load_n(&a.page->waiters, __ATOMIC_ACQUIRE))
+		;
+	do {
+		page_read(&a, &pgen, &deadline);
+	} while (pgen == gen);
+	revoked = now_ns();
+	while (now_ns() < revoked + 20000000ULL)
+		;	/* our work runs on past the deadline */
+	ls = (struct vgpu_lease){ .argsz = sizeof(ls), .generation = gen,
+				  .busy_ns = now_ns() - t0 };
+	r = ioctl(a.fd, VGPU_IOC_RELEASE, &ls) ? errno : 0;
+	if (r != ESTALE)
+		die("release of the revoked lease: %s, want ESTALE", strerror(r));
+	waitpid(pid, &r, 0);
+	if (!WIFEXITED(r) || WEXITSTATUS(r))
+		die("the waiting context did not get the lease");
+	stats(&a, &after);
+	if (after.overruns != before.overruns + 1 ||
+	    after.overrun_ns <= before.overrun_ns)
+		die("overruns %llu -> %llu, overrun_ns %llu -> %llu",
+		    ULL(before.overruns), ULL(after.overruns),
+		    ULL(before.overrun_ns), ULL(after.overrun_ns));
+	printf("overrun: %.1f ms charged past the deadline\n",
+	       (double)(after.overrun_ns - before.overrun_ns) / 1e6);
+	return 0;
+}
+
 static long futex(uint32_t *uaddr, int op, uint32_t val)
 {
 	return syscall(SYS_futex, uaddr, op, val, NULL, NULL, 0);
@@ -724,6 +787,7 @@ int main(int argc, char **argv)
 		{ "wait", cmd_wait }, { "storm", cmd_storm },
 		{ "idle", cmd_idle }, { "badioctl", cmd_badioctl },
 		{ "open", cmd_open }, { "bench", cmd_bench },
+		{ "overrun", cmd_overrun },
 	};
 	size_t i;
 
