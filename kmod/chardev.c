@@ -284,8 +284,6 @@ static long vgpu_ioctl_lease(struct vgpu_file *vf, unsigned int cmd,
 	ret = vgpu_copy_arg(&ls, uarg, minsz, allowed);
 	if (ret)
 		return ret;
-	if (READ_ONCE(vf->dead))
-		return -ENODEV;
 
 	switch (cmd) {
 	case VGPU_IOC_ACQUIRE:

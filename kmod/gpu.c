@@ -259,17 +259,7 @@ static ssize_t vgpu_store_u32(struct device *dev, const char *what,
 	return ret;
 }
 
-static ssize_t timeslice_us_show(struct device *dev,
-				 struct device_attribute *attr, char *buf)
-{
-	struct vgpu_gpu *gpu = to_vgpu_gpu(dev);
-	ssize_t n;
-
-	mutex_lock(&vgpu_config_lock);
-	n = sysfs_emit(buf, "%u\n", gpu->timeslice_us);
-	mutex_unlock(&vgpu_config_lock);
-	return n;
-}
+VGPU_GPU_SHOW(timeslice_us, "%u")
 
 static ssize_t timeslice_us_store(struct device *dev,
 				  struct device_attribute *attr,
@@ -285,17 +275,7 @@ static ssize_t timeslice_us_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(timeslice_us);
 
-static ssize_t period_us_show(struct device *dev,
-			      struct device_attribute *attr, char *buf)
-{
-	struct vgpu_gpu *gpu = to_vgpu_gpu(dev);
-	ssize_t n;
-
-	mutex_lock(&vgpu_config_lock);
-	n = sysfs_emit(buf, "%u\n", gpu->period_us);
-	mutex_unlock(&vgpu_config_lock);
-	return n;
-}
+VGPU_GPU_SHOW(period_us, "%u")
 
 static ssize_t period_us_store(struct device *dev,
 			       struct device_attribute *attr,
